@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_reasm: one direction of TCP stream reassembly. Pure C, no allocation:
+ * the state is a fixed-size value embedded in the per-connection state, owned
+ * by the lcore that owns the flow.
+ *
+ * Delivers bytes strictly in sequence order to a sink. Segments ahead of the
+ * next expected sequence are kept in a bounded window (DP_REASM_WINDOW bytes
+ * past the next expected sequence); data wholly before it is a
+ * retransmission and is ignored. First data wins on overlap: bytes already
+ * held (or recently delivered, DP_REASM_HIST bytes back) are kept, and an
+ * overlap whose bytes differ sets MXS_ANOMALY_REASM_OVERLAP_CONFLICT in
+ * `anomalies`. A hole is declared a gap (sink->gap, MXS_ANOMALY_REASM_GAP)
+ * when a segment lands beyond the window, or at dp_reasm_flush() with data
+ * still buffered behind a hole; then delivery resumes after the hole.
+ * Sequence arithmetic is modulo 2^32.
+ */
+#ifndef DP_REASM_H
+#define DP_REASM_H
+
+#include <stdint.h>
+
+#define DP_REASM_WINDOW 4096u  /* power of two */
+#define DP_REASM_HIST 256u     /* power of two */
+
+struct dp_reasm_sink {
+	void (*data)(void *ctx, const uint8_t *p, uint32_t n);
+	void (*gap)(void *ctx, uint32_t n); /* n bytes were never seen */
+	void *ctx;
+};
+
+struct dp_reasm_dir {
+	uint32_t next_seq;     /* next byte to deliver */
+	uint32_t buffered;     /* bytes held in win */
+	uint32_t anomalies;    /* MXS_ANOMALY_BIT() of reassembly anomalies */
+	uint32_t gaps;         /* number of gaps declared */
+	uint64_t gap_bytes;
+	uint64_t delivered;    /* bytes delivered in order */
+	uint32_t hist_len;     /* valid bytes in hist (<= DP_REASM_HIST) */
+	uint8_t started;       /* next_seq is known */
+	uint8_t fin_seen;
+	uint8_t pad[2];
+	uint32_t fin_seq;
+	uint8_t win[DP_REASM_WINDOW];            /* win[(seq) % WINDOW] */
+	uint8_t present[DP_REASM_WINDOW / 8];    /* bit per byte of win */
+	uint8_t hist[DP_REASM_HIST];             /* last delivered bytes, ring */
+};
+
+void dp_reasm_init(struct dp_reasm_dir *d);
+
+/* SYN seen with sequence @isn: data starts at isn + 1. */
+void dp_reasm_syn(struct dp_reasm_dir *d, uint32_t isn);
+
+/*
+ * A segment of @len payload bytes at @seq. Without a prior SYN the first
+ * segment fixes the stream start (midstream pickup). @fin: the segment
+ * carries FIN (its sequence number follows the payload).
+ */
+void dp_reasm_segment(struct dp_reasm_dir *d, uint32_t seq,
+		      const uint8_t *data, uint32_t len, int fin,
+		      const struct dp_reasm_sink *sink);
+
+/* End of stream: deliver what is buffered, declaring gaps over holes. */
+void dp_reasm_flush(struct dp_reasm_dir *d, const struct dp_reasm_sink *sink);
+
+#endif
