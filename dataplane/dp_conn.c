@@ -1,1 +1,414 @@
-/* SPDX-License-Identifier: BSD-3-Clause */ /* stub: to be written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_conn: per-lcore connection tracker (see dp_conn.h). Hot path: decode,
+ * hash, prefetch, lookup, TCP bookkeeping; only flows with payload get a
+ * parser slot from the pool. No allocation after create.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "dp_conn.h"
+#include "dp_reasm.h"
+
+#define SEC 1000000000ull
+#define XF_NOPARSE 0x01  /* parsing given up (probe failed, pool empty) */
+#define XF_PAYLOAD 0x02  /* some payload seen */
+
+struct dp_conn {
+	struct dp_smtp_session smtp;
+	struct dp_reasm_dir r[2];
+};
+
+struct dp_conn_tracker {
+	struct dp_flow_table *flows;
+	struct dp_conn *conns;
+	uint32_t *free_stack;
+	uint32_t free_top;
+	uint32_t max_conns;
+	uint64_t conn_bytes;
+	uint64_t now_ns;
+	uint64_t next_expire_ns;
+	struct dp_conn_params p;
+	struct dp_conn_stats st;
+	uint64_t port_bits[65536 / 64];
+};
+
+static const uint64_t default_timeout[DP_FLOW_CLS_COUNT] = {
+	[DP_FLOW_CLS_HALF_OPEN] = 30 * SEC,
+	[DP_FLOW_CLS_CLOSING] = 30 * SEC,
+	[DP_FLOW_CLS_OTHER] = 300 * SEC,
+	[DP_FLOW_CLS_SMTP] = 600 * SEC,
+};
+
+static void on_flow_end(void *ctx, struct dp_flow *f, enum dp_flow_end why);
+
+static int is_smtp_port(const struct dp_conn_tracker *t, uint16_t port)
+{
+	return (t->port_bits[port >> 6] >> (port & 63)) & 1;
+}
+
+struct dp_conn_tracker *dp_conn_tracker_create(const struct dp_conn_params *p)
+{
+	struct dp_conn_tracker *t;
+	struct dp_flow_params fp = { 0 };
+
+	if (!p || !p->on_record || p->max_flows == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->p = *p;
+	for (uint32_t i = 0; i < p->n_smtp_ports; i++)
+		t->port_bits[p->smtp_ports[i] >> 6] |= 1ull << (p->smtp_ports[i] & 63);
+	t->p.smtp_ports = NULL; /* not kept: the bitmap is the copy */
+	fp.max_flows = p->max_flows;
+	for (int c = 0; c < DP_FLOW_CLS_COUNT; c++)
+		fp.timeout_ns[c] = p->timeout_ns[c] ? p->timeout_ns[c] : default_timeout[c];
+	fp.on_end = on_flow_end;
+	fp.ctx = t;
+	t->flows = dp_flow_table_create(&fp);
+	t->max_conns = p->max_conns ? p->max_conns
+				    : (p->max_flows < 262144 ? p->max_flows : 262144);
+	t->conn_bytes = (uint64_t)t->max_conns * (sizeof(struct dp_conn) + sizeof(uint32_t));
+	t->conns = mmap(NULL, t->conn_bytes, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (!t->flows || t->conns == MAP_FAILED) {
+		if (t->conns == MAP_FAILED)
+			t->conns = NULL;
+		dp_conn_tracker_free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->free_stack = (uint32_t *)(t->conns + t->max_conns);
+	for (uint32_t i = 0; i < t->max_conns; i++)
+		t->free_stack[i] = t->max_conns - 1 - i;
+	t->free_top = t->max_conns;
+	return t;
+}
+
+void dp_conn_tracker_free(struct dp_conn_tracker *t)
+{
+	if (!t)
+		return;
+	dp_flow_table_free(t->flows);
+	if (t->conns)
+		munmap(t->conns, t->conn_bytes);
+	free(t);
+}
+
+static struct dp_conn *conn_of(struct dp_conn_tracker *t, const struct dp_flow *f)
+{
+	return f->conn ? &t->conns[f->conn - 1] : NULL;
+}
+
+static void conn_release(struct dp_conn_tracker *t, struct dp_flow *f)
+{
+	if (f->conn) {
+		t->free_stack[t->free_top++] = f->conn - 1;
+		f->conn = 0;
+	}
+}
+
+struct sink_ctx {
+	struct dp_smtp_session *s;
+	int dir;
+};
+
+static void sink_data(void *ctx, const uint8_t *p, uint32_t n)
+{
+	struct sink_ctx *c = ctx;
+
+	dp_smtp_feed(c->s, c->dir, p, n);
+}
+
+static void sink_gap(void *ctx, uint32_t n)
+{
+	struct sink_ctx *c = ctx;
+
+	dp_smtp_gap(c->s, c->dir, n);
+}
+
+static int reportable(const struct dp_flow *f, const struct dp_conn *c)
+{
+	if (c && c->smtp.is_smtp && !(f->flags & DP_FLOW_F_ON_PORT))
+		return 1;
+	return (f->flags & DP_FLOW_F_ON_PORT) &&
+	       ((f->flags & DP_FLOW_F_ESTABLISHED) || (f->xflags & XF_PAYLOAD));
+}
+
+/* The connection is over: flush, report, free the parser slot. */
+static void conn_end(struct dp_conn_tracker *t, struct dp_flow *f, const char *state)
+{
+	struct dp_conn *c = conn_of(t, f);
+	struct dp_conn_record rec = { .flow = f, .state = state };
+
+	if (f->flags & DP_FLOW_F_DONE)
+		return;
+	f->flags |= DP_FLOW_F_DONE;
+	if (c) {
+		for (int dir = 0; dir < 2; dir++) {
+			struct sink_ctx sc = { &c->smtp, dir };
+			struct dp_reasm_sink sink = { sink_data, sink_gap, &sc };
+
+			dp_reasm_flush(&c->r[dir], &sink);
+			rec.anomalies |= c->r[dir].anomalies;
+		}
+		dp_smtp_finish(&c->smtp);
+		rec.anomalies |= c->smtp.anomalies;
+		rec.smtp = &c->smtp;
+	}
+	if (reportable(f, c)) {
+		t->st.smtp_connections++;
+		for (unsigned a = 0; a < MXS_ANOMALY_COUNT; a++)
+			if (rec.anomalies & (1u << a))
+				t->st.anomalies[a]++;
+		t->p.on_record(t->p.ctx, &rec);
+	} else if ((f->flags & DP_FLOW_F_ON_PORT) && !(f->xflags & XF_PAYLOAD)) {
+		t->st.half_open_closed++;
+	}
+	conn_release(t, f);
+}
+
+static void on_flow_end(void *ctx, struct dp_flow *f, enum dp_flow_end why)
+{
+	static const char *const state[] = {
+		[DP_FLOW_END_EVICTED] = "evicted",
+		[DP_FLOW_END_TIMEOUT] = "timeout",
+		[DP_FLOW_END_DRAIN] = "open",
+	};
+
+	conn_end(ctx, f, state[why]);
+}
+
+static void make_key(const struct dp_pkt *p, struct dp_flow_key *k, int *ret_src_side)
+{
+	int c = memcmp(p->src, p->dst, 16);
+	int src_side = c > 0 || (c == 0 && p->sport > p->dport);
+
+	memcpy(k->addr[src_side], p->src, 16);
+	memcpy(k->addr[!src_side], p->dst, 16);
+	k->port[src_side] = p->sport;
+	k->port[!src_side] = p->dport;
+	k->family = p->family;
+	memset(k->pad, 0, sizeof(k->pad));
+	*ret_src_side = src_side;
+}
+
+static void flow_setup(struct dp_conn_tracker *t, struct dp_flow *f,
+		       const struct dp_pkt *p, int src_side)
+{
+	int src_client;
+	int syn = p->tcp_flags & DP_TCP_SYN, ack = p->tcp_flags & DP_TCP_ACK;
+	int dport_smtp = is_smtp_port(t, p->dport), sport_smtp = is_smtp_port(t, p->sport);
+
+	if (syn)
+		src_client = !ack;
+	else if (dport_smtp != sport_smtp)
+		src_client = dport_smtp;
+	else
+		src_client = p->sport >= p->dport;
+	f->client_side = (uint8_t)(src_client ? src_side : !src_side);
+	if (is_smtp_port(t, f->key.port[!f->client_side]))
+		f->flags |= DP_FLOW_F_ON_PORT;
+}
+
+static struct dp_conn *conn_attach(struct dp_conn_tracker *t, struct dp_flow *f)
+{
+	struct dp_conn *c;
+	struct dp_smtp_init_params ip = {
+		.on_smtp_port = !!(f->flags & DP_FLOW_F_ON_PORT),
+		.handshake_seen = !!(f->flags & DP_FLOW_F_SYN),
+	};
+
+	if (t->free_top == 0) {
+		t->st.conn_exhausted++;
+		f->xflags |= XF_NOPARSE;
+		return NULL;
+	}
+	f->conn = t->free_stack[--t->free_top] + 1;
+	c = &t->conns[f->conn - 1];
+	dp_smtp_init(&c->smtp, &ip);
+	dp_reasm_init(&c->r[0]);
+	dp_reasm_init(&c->r[1]);
+	if (f->flags & DP_FLOW_F_SYN)
+		dp_reasm_syn(&c->r[0], f->isn[0]);
+	if (f->flags & DP_FLOW_F_SYNACK)
+		dp_reasm_syn(&c->r[1], f->isn[1]);
+	dp_flow_set_class(t->flows, f, ip.on_smtp_port ? DP_FLOW_CLS_SMTP : DP_FLOW_CLS_OTHER);
+	return c;
+}
+
+static void payload(struct dp_conn_tracker *t, struct dp_flow *f,
+		    const struct dp_pkt *p, int dir)
+{
+	struct dp_conn *c = conn_of(t, f);
+	struct sink_ctx sc;
+	struct dp_reasm_sink sink = { sink_data, sink_gap, &sc };
+	int was_smtp;
+
+	if (f->xflags & XF_NOPARSE)
+		return;
+	if (!c && !(c = conn_attach(t, f)))
+		return;
+	sc.s = &c->smtp;
+	sc.dir = dir;
+	was_smtp = c->smtp.is_smtp;
+	dp_reasm_segment(&c->r[dir], p->seq, p->payload, p->payload_len,
+			 p->tcp_flags & DP_TCP_FIN, &sink);
+	if (!was_smtp && c->smtp.is_smtp)
+		dp_flow_set_class(t->flows, f, DP_FLOW_CLS_SMTP);
+	else if (!c->smtp.is_smtp &&
+		 c->r[0].delivered + c->r[1].delivered > DP_CONN_PROBE_BYTES) {
+		/* Not SMTP after a fair look: stop spending on it. */
+		t->st.probe_given_up++;
+		f->xflags |= XF_NOPARSE;
+		conn_release(t, f);
+	}
+}
+
+static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
+		   const struct dp_flow_key *k, uint32_t hash, int src_side,
+		   uint32_t frame_len, uint64_t ts)
+{
+	struct dp_flow *f = dp_flow_lookup(t->flows, k, hash);
+	int syn = p->tcp_flags & DP_TCP_SYN, ack = p->tcp_flags & DP_TCP_ACK;
+	int dir;
+
+	if (f && (f->flags & DP_FLOW_F_DONE) && syn && !ack) {
+		/* The tuple is reused by a new connection. */
+		dp_flow_remove(t->flows, f);
+		f = NULL;
+	}
+	if (!f) {
+		f = dp_flow_insert(t->flows, k, hash, ts);
+		flow_setup(t, f, p, src_side);
+	} else {
+		dp_flow_touch(t->flows, f, ts);
+	}
+	dir = src_side == f->client_side ? DP_SMTP_TO_SERVER : DP_SMTP_TO_CLIENT;
+	f->pkts[dir]++;
+	f->bytes[dir] += frame_len;
+	if (f->flags & DP_FLOW_F_DONE)
+		return; /* straggler after the record: counted only */
+
+	if (syn) {
+		if (dir == DP_SMTP_TO_SERVER && !ack && !(f->flags & DP_FLOW_F_SYN)) {
+			f->flags |= DP_FLOW_F_SYN;
+			f->isn[0] = p->seq;
+		} else if (dir == DP_SMTP_TO_CLIENT && ack && !(f->flags & DP_FLOW_F_SYNACK)) {
+			f->flags |= DP_FLOW_F_SYNACK;
+			f->isn[1] = p->seq;
+		}
+	} else if (ack && dir == DP_SMTP_TO_SERVER && (f->flags & DP_FLOW_F_SYNACK)) {
+		f->flags |= DP_FLOW_F_ESTABLISHED;
+	}
+	if (p->payload_len) {
+		f->xflags |= XF_PAYLOAD;
+		payload(t, f, p, dir);
+	}
+	if (p->tcp_flags & DP_TCP_RST) {
+		f->flags |= DP_FLOW_F_RST;
+		conn_end(t, f, "reset");
+		dp_flow_set_class(t->flows, f, DP_FLOW_CLS_CLOSING);
+	} else if (p->tcp_flags & DP_TCP_FIN) {
+		f->flags |= dir == DP_SMTP_TO_SERVER ? DP_FLOW_F_FIN_C : DP_FLOW_F_FIN_S;
+		if ((f->flags & (DP_FLOW_F_FIN_C | DP_FLOW_F_FIN_S)) ==
+		    (DP_FLOW_F_FIN_C | DP_FLOW_F_FIN_S))
+			conn_end(t, f, "closed");
+		dp_flow_set_class(t->flows, f, DP_FLOW_CLS_CLOSING);
+	}
+}
+
+void dp_conn_burst(struct dp_conn_tracker *t, const uint8_t *const frames[],
+		   const uint32_t lens[], const uint64_t ts_ns[], uint32_t n)
+{
+	struct dp_pkt pk[DP_CONN_BURST_MAX];
+	struct dp_flow_key key[DP_CONN_BURST_MAX];
+	uint32_t hash[DP_CONN_BURST_MAX];
+	int side[DP_CONN_BURST_MAX];
+	uint8_t ok[DP_CONN_BURST_MAX];
+
+	if (n > DP_CONN_BURST_MAX)
+		n = DP_CONN_BURST_MAX;
+	/* Pass 1: decode and hash the burst, prefetching index slots so the
+	 * lookups of pass 2 find them in cache. */
+	for (uint32_t i = 0; i < n; i++) {
+		int r = dp_decode(frames[i], lens[i], t->p.linktype, &pk[i]);
+
+		t->st.packets++;
+		t->st.bytes += lens[i];
+		ok[i] = r == DP_DECODE_TCP;
+		switch (r) {
+		case DP_DECODE_TCP:
+			make_key(&pk[i], &key[i], &side[i]);
+			hash[i] = dp_flow_hash(&key[i]);
+			dp_flow_prefetch(t->flows, hash[i]);
+			break;
+		case DP_DECODE_NOT_IP:
+			t->st.non_ip++;
+			break;
+		case DP_DECODE_NOT_TCP:
+			t->st.non_tcp++;
+			break;
+		case DP_DECODE_FRAGMENT:
+			t->st.fragments++;
+			break;
+		default:
+			t->st.malformed++;
+			break;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		if (ts_ns[i] > t->now_ns)
+			t->now_ns = ts_ns[i];
+		packet(t, &pk[i], &key[i], hash[i], side[i], lens[i], ts_ns[i]);
+	}
+}
+
+uint32_t dp_conn_steer(const uint8_t *frame, uint32_t len, int linktype)
+{
+	struct dp_pkt p;
+	struct dp_flow_key k;
+	int side;
+
+	if (dp_decode(frame, len, linktype, &p) != DP_DECODE_TCP)
+		return 0;
+	make_key(&p, &k, &side);
+	return dp_flow_hash(&k);
+}
+
+void dp_conn_advance(struct dp_conn_tracker *t, uint64_t now_ns)
+{
+	if (now_ns > t->now_ns)
+		t->now_ns = now_ns;
+	if (t->now_ns < t->next_expire_ns)
+		return;
+	t->next_expire_ns = t->now_ns + SEC;
+	dp_flow_expire(t->flows, t->now_ns);
+}
+
+void dp_conn_drain(struct dp_conn_tracker *t)
+{
+	dp_flow_drain(t->flows);
+}
+
+const struct dp_conn_stats *dp_conn_tracker_stats(const struct dp_conn_tracker *t)
+{
+	return &t->st;
+}
+
+const struct dp_flow_stats *dp_conn_flow_stats(const struct dp_conn_tracker *t)
+{
+	return dp_flow_table_stats(t->flows);
+}
+
+uint64_t dp_conn_tracker_memory(const struct dp_conn_tracker *t)
+{
+	return dp_flow_table_memory(t->flows) + t->conn_bytes;
+}

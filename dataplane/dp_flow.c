@@ -1,1 +1,334 @@
-/* SPDX-License-Identifier: BSD-3-Clause */ /* stub: to be written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_flow: bounded flow table (see dp_flow.h). Owned by one lcore; the
+ * create/free pair runs at start and stop, everything else on that lcore.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "dp_flow.h"
+
+#define NIL UINT32_MAX
+#define EXPIRE_BUDGET 256u /* flows examined per class per expire call */
+
+struct dp_flow_slot {
+	uint32_t hash;
+	uint32_t idx1; /* flow index + 1, 0 empty */
+};
+
+struct dp_flow_list {
+	uint32_t head; /* least recently used */
+	uint32_t tail;
+	uint32_t count;
+};
+
+struct dp_flow_table {
+	struct dp_flow *flows;
+	struct dp_flow_slot *slots;
+	uint32_t *free_stack;
+	uint32_t free_top;
+	uint32_t cap;
+	uint32_t slot_mask;
+	uint64_t map_bytes[3];
+	struct dp_flow_list lru[DP_FLOW_CLS_COUNT];
+	struct dp_flow_params p;
+	struct dp_flow_stats st;
+};
+
+static void *reserve(size_t bytes)
+{
+	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+struct dp_flow_table *dp_flow_table_create(const struct dp_flow_params *p)
+{
+	struct dp_flow_table *t;
+	uint64_t nslots = 2;
+
+	if (!p || p->max_flows == 0 || p->max_flows > (1u << 30) || !p->on_end) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->p = *p;
+	t->cap = p->max_flows;
+	while (nslots < 2ull * t->cap)
+		nslots <<= 1;
+	t->slot_mask = (uint32_t)(nslots - 1);
+	t->map_bytes[0] = (uint64_t)t->cap * sizeof(struct dp_flow);
+	t->map_bytes[1] = nslots * sizeof(struct dp_flow_slot);
+	t->map_bytes[2] = (uint64_t)t->cap * sizeof(uint32_t);
+	t->flows = reserve(t->map_bytes[0]);
+	t->slots = reserve(t->map_bytes[1]);
+	t->free_stack = reserve(t->map_bytes[2]);
+	if (!t->flows || !t->slots || !t->free_stack) {
+		dp_flow_table_free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* LIFO free stack: recently freed (cache- and page-warm) slots first. */
+	for (uint32_t i = 0; i < t->cap; i++)
+		t->free_stack[i] = t->cap - 1 - i;
+	t->free_top = t->cap;
+	for (int c = 0; c < DP_FLOW_CLS_COUNT; c++)
+		t->lru[c] = (struct dp_flow_list){ NIL, NIL, 0 };
+	return t;
+}
+
+void dp_flow_table_free(struct dp_flow_table *t)
+{
+	if (!t)
+		return;
+	if (t->flows)
+		munmap(t->flows, t->map_bytes[0]);
+	if (t->slots)
+		munmap(t->slots, t->map_bytes[1]);
+	if (t->free_stack)
+		munmap(t->free_stack, t->map_bytes[2]);
+	free(t);
+}
+
+uint32_t dp_flow_hash(const struct dp_flow_key *k)
+{
+	uint64_t w[5];
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+
+	memcpy(w, k, sizeof(w));
+#if defined(__SSE4_2__)
+	uint64_t a = 0, b = 0xdeadbeef;
+	a = __builtin_ia32_crc32di(a, w[0]);
+	b = __builtin_ia32_crc32di(b, w[1]);
+	a = __builtin_ia32_crc32di(a, w[2]);
+	b = __builtin_ia32_crc32di(b, w[3]);
+	a = __builtin_ia32_crc32di(a, w[4]);
+	h = a ^ (b << 17) ^ (b >> 15);
+	h *= 0x9e3779b97f4a7c15ull;
+#else
+	for (int i = 0; i < 5; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+#endif
+	return (uint32_t)(h >> 32);
+}
+
+void dp_flow_prefetch(const struct dp_flow_table *t, uint32_t hash)
+{
+	__builtin_prefetch(&t->slots[hash & t->slot_mask]);
+}
+
+static inline uint32_t flow_index(const struct dp_flow_table *t,
+				  const struct dp_flow *f)
+{
+	return (uint32_t)(f - t->flows);
+}
+
+static void lru_unlink(struct dp_flow_table *t, struct dp_flow *f)
+{
+	struct dp_flow_list *l = &t->lru[f->cls];
+
+	if (f->lru_prev != NIL)
+		t->flows[f->lru_prev].lru_next = f->lru_next;
+	else
+		l->head = f->lru_next;
+	if (f->lru_next != NIL)
+		t->flows[f->lru_next].lru_prev = f->lru_prev;
+	else
+		l->tail = f->lru_prev;
+	l->count--;
+}
+
+static void lru_append(struct dp_flow_table *t, struct dp_flow *f)
+{
+	struct dp_flow_list *l = &t->lru[f->cls];
+	uint32_t i = flow_index(t, f);
+
+	f->lru_next = NIL;
+	f->lru_prev = l->tail;
+	if (l->tail != NIL)
+		t->flows[l->tail].lru_next = i;
+	else
+		l->head = i;
+	l->tail = i;
+	l->count++;
+}
+
+struct dp_flow *dp_flow_lookup(struct dp_flow_table *t,
+			       const struct dp_flow_key *k, uint32_t hash)
+{
+	for (uint32_t s = hash & t->slot_mask;; s = (s + 1) & t->slot_mask) {
+		const struct dp_flow_slot *slot = &t->slots[s];
+
+		if (slot->idx1 == 0)
+			return NULL;
+		if (slot->hash == hash) {
+			struct dp_flow *f = &t->flows[slot->idx1 - 1];
+
+			if (memcmp(&f->key, k, sizeof(*k)) == 0)
+				return f;
+		}
+	}
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void index_delete(struct dp_flow_table *t, struct dp_flow *f)
+{
+	uint32_t want = flow_index(t, f) + 1;
+	uint32_t i = f->hash & t->slot_mask;
+
+	while (t->slots[i].idx1 != want)
+		i = (i + 1) & t->slot_mask;
+	for (uint32_t j = (i + 1) & t->slot_mask;; j = (j + 1) & t->slot_mask) {
+		uint32_t home;
+
+		if (t->slots[j].idx1 == 0)
+			break;
+		home = t->slots[j].hash & t->slot_mask;
+		/* Move j into the hole at i unless home lies cyclically in (i, j]. */
+		if (((j - home) & t->slot_mask) >= ((j - i) & t->slot_mask)) {
+			t->slots[i] = t->slots[j];
+			i = j;
+		}
+	}
+	t->slots[i] = (struct dp_flow_slot){ 0, 0 };
+}
+
+static void release(struct dp_flow_table *t, struct dp_flow *f)
+{
+	index_delete(t, f);
+	lru_unlink(t, f);
+	t->free_stack[t->free_top++] = flow_index(t, f);
+	t->st.active--;
+}
+
+static void end_flow(struct dp_flow_table *t, struct dp_flow *f,
+		     enum dp_flow_end why)
+{
+	t->p.on_end(t->p.ctx, f, why);
+	release(t, f);
+}
+
+static void evict_one(struct dp_flow_table *t)
+{
+	for (int c = 0; c < DP_FLOW_CLS_COUNT; c++) {
+		if (t->lru[c].head != NIL) {
+			t->st.evicted[c]++;
+			end_flow(t, &t->flows[t->lru[c].head], DP_FLOW_END_EVICTED);
+			return;
+		}
+	}
+}
+
+struct dp_flow *dp_flow_insert(struct dp_flow_table *t,
+			       const struct dp_flow_key *k, uint32_t hash,
+			       uint64_t now_ns)
+{
+	struct dp_flow *f;
+	uint32_t idx, s;
+
+	if (t->free_top == 0)
+		evict_one(t);
+	idx = t->free_stack[--t->free_top];
+	f = &t->flows[idx];
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->hash = hash;
+	f->first_ns = f->last_ns = now_ns;
+	f->lru_sec = (uint32_t)(now_ns / 1000000000ull);
+	f->cls = DP_FLOW_CLS_HALF_OPEN;
+	lru_append(t, f);
+	for (s = hash & t->slot_mask; t->slots[s].idx1; s = (s + 1) & t->slot_mask)
+		;
+	t->slots[s] = (struct dp_flow_slot){ hash, idx + 1 };
+	t->st.created++;
+	t->st.active++;
+	return f;
+}
+
+void dp_flow_touch(struct dp_flow_table *t, struct dp_flow *f, uint64_t now_ns)
+{
+	uint32_t sec = (uint32_t)(now_ns / 1000000000ull);
+
+	if (now_ns > f->last_ns)
+		f->last_ns = now_ns;
+	/* Relink at most once a second: lists stay ordered to 1 s, and most
+	 * packets cost no writes to neighbouring flows. */
+	if (sec != f->lru_sec) {
+		f->lru_sec = sec;
+		lru_unlink(t, f);
+		lru_append(t, f);
+	}
+}
+
+void dp_flow_set_class(struct dp_flow_table *t, struct dp_flow *f,
+		       enum dp_flow_class cls)
+{
+	if (f->cls == cls)
+		return;
+	lru_unlink(t, f);
+	f->cls = (uint8_t)cls;
+	lru_append(t, f);
+}
+
+void dp_flow_remove(struct dp_flow_table *t, struct dp_flow *f)
+{
+	t->st.removed++;
+	release(t, f);
+}
+
+uint32_t dp_flow_expire(struct dp_flow_table *t, uint64_t now_ns)
+{
+	uint32_t n = 0;
+
+	for (int c = 0; c < DP_FLOW_CLS_COUNT; c++) {
+		uint64_t to = t->p.timeout_ns[c];
+
+		for (uint32_t budget = EXPIRE_BUDGET; budget && t->lru[c].head != NIL; budget--) {
+			struct dp_flow *f = &t->flows[t->lru[c].head];
+
+			if (f->last_ns + to > now_ns) {
+				/* Order is only approximate (see touch): a
+				 * recent flow at the head is requeued once. */
+				if ((uint32_t)(f->last_ns / 1000000000ull) == f->lru_sec)
+					break;
+				f->lru_sec = (uint32_t)(f->last_ns / 1000000000ull);
+				lru_unlink(t, f);
+				lru_append(t, f);
+				continue;
+			}
+			t->st.expired++;
+			end_flow(t, f, DP_FLOW_END_TIMEOUT);
+			n++;
+		}
+	}
+	return n;
+}
+
+void dp_flow_drain(struct dp_flow_table *t)
+{
+	for (int c = 0; c < DP_FLOW_CLS_COUNT; c++)
+		while (t->lru[c].head != NIL)
+			end_flow(t, &t->flows[t->lru[c].head], DP_FLOW_END_DRAIN);
+}
+
+const struct dp_flow_stats *dp_flow_table_stats(const struct dp_flow_table *t)
+{
+	return &t->st;
+}
+
+uint32_t dp_flow_table_capacity(const struct dp_flow_table *t)
+{
+	return t->cap;
+}
+
+uint64_t dp_flow_table_memory(const struct dp_flow_table *t)
+{
+	return t->map_bytes[0] + t->map_bytes[1] + t->map_bytes[2];
+}

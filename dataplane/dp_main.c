@@ -1,1 +1,332 @@
-/* SPDX-License-Identifier: BSD-3-Clause */ /* stub: to be written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mxscreen-dp entry point: options, EAL set-up (its own EAL arguments when
+ * none are given: a net_pcap vdev over --pcap, --no-huge when no hugepages
+ * are free, --in-memory), port and worker start, totals at exit.
+ * Main thread only. Exit status: 0 ok, 1 runtime failure, 2 bad option or
+ * input file.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "dp_capture.h"
+#include "dp_opts.h"
+#include "dp_stats.h"
+#include "dp_worker.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+#define VDEV_NAME "net_pcap_mxs0"
+#define RING_SIZE 1024u
+
+static struct dp_run run = { .ts_off = -1 };
+
+__attribute__((format(printf, 2, 3), noreturn))
+static void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mxscreen-dp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&run.stop, 1);
+}
+
+static int linktype_supported(int lt)
+{
+	switch (lt) {
+	case DP_LINK_NULL: case DP_LINK_ETHERNET: case DP_LINK_RAW:
+	case DP_LINK_LOOP: case DP_LINK_LINUX_SLL: case DP_LINK_LINUX_SLL2:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Free 2 MB-page memory in MB, from /proc/meminfo. */
+static unsigned long hugepages_free_mb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long free_pages = 0, size_kb = 0;
+	char line[128];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "HugePages_Free: %lu", &free_pages);
+		sscanf(line, "Hugepagesize: %lu kB", &size_kb);
+	}
+	fclose(f);
+	return free_pages * size_kb / 1024;
+}
+
+struct eal_args {
+	char *argv[64];
+	int argc;
+	char buf[8][PATH_MAX + 64];
+	int nbuf;
+};
+
+static void eal_add(struct eal_args *e, const char *s)
+{
+	if (e->argc < 63)
+		e->argv[e->argc++] = (char *)s;
+}
+
+/* A formatted argument kept in @e (EAL keeps pointers to its argv). */
+__attribute__((format(printf, 2, 3)))
+static char *eal_fmt(struct eal_args *e, const char *fmt, ...)
+{
+	char *b = e->buf[e->nbuf++];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof(e->buf[0]), fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+static void build_eal_args(struct eal_args *e, char **user, int nuser,
+			   const struct dp_opts *o)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long last = o->workers > 1 ? (long)o->workers : 0; /* highest lcore id */
+
+	e->argv[e->argc++] = user[0];
+	if (nuser > 1) {
+		for (int i = 1; i < nuser; i++)
+			eal_add(e, user[i]);
+	} else {
+		eal_add(e, "--no-pci");
+		eal_add(e, "--no-telemetry");
+		eal_add(e, "--log-level=4");
+		if (last < ncpu) /* one CPU per lcore */
+			eal_add(e, eal_fmt(e, "-l0-%ld", last));
+		else /* more lcores than CPUs: let them float */
+			eal_add(e, eal_fmt(e, "--lcores=(0-%ld)@(0-%ld)", last, ncpu - 1));
+		/* --no-huge implies legacy memory, which EAL refuses with
+		 * --in-memory; --no-shconf leaves no files behind either. */
+		if (hugepages_free_mb() >= 512) {
+			eal_add(e, "--in-memory");
+		} else {
+			eal_add(e, "--no-huge");
+			eal_add(e, "--no-shconf");
+		}
+		eal_add(e, "-m");
+		eal_add(e, "512");
+	}
+	if (o->pcap) {
+		eal_add(e, "--vdev");
+		eal_add(e, eal_fmt(e, VDEV_NAME ",rx_pcap=%s", o->pcap));
+	}
+	e->argv[e->argc] = NULL;
+}
+
+static void port_start(uint16_t port, struct rte_mempool *pool, const struct dp_opts *o)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	struct rte_eth_rxconf rxq;
+	int r;
+
+	if (rte_eth_dev_info_get(port, &info) != 0)
+		die(EXIT_RUNTIME, "port %u: cannot read device info", port);
+	/* net_pcap stamps every mbuf with the capture time in microseconds,
+	 * without advertising the offload. Hardware timestamps are in device
+	 * units, so live ports use the wall clock instead. */
+	if (!o->pcap || rte_mbuf_dyn_rx_timestamp_register(&run.ts_off, &run.ts_flag) != 0)
+		run.ts_off = -1;
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	r = rte_eth_dev_configure(port, 1, 1, &conf);
+	if (r < 0)
+		die(EXIT_RUNTIME, "port %u: configure failed: %s", port, strerror(-r));
+	rxq = info.default_rxconf;
+	rxq.offloads = conf.rxmode.offloads;
+	r = rte_eth_rx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), &rxq, pool);
+	if (r < 0)
+		die(EXIT_RUNTIME, "port %u: rx queue setup failed: %s", port, strerror(-r));
+	r = rte_eth_tx_queue_setup(port, 0, 512, rte_eth_dev_socket_id(port), NULL);
+	if (r < 0)
+		die(EXIT_RUNTIME, "port %u: tx queue setup failed: %s", port, strerror(-r));
+	r = rte_eth_dev_start(port);
+	if (r < 0)
+		die(EXIT_RUNTIME, "port %u: start failed: %s", port, strerror(-r));
+	if (!o->pcap)
+		rte_eth_promiscuous_enable(port);
+}
+
+static struct dp_worker *worker_create(unsigned id, const struct dp_opts *o,
+				       struct dp_output *out)
+{
+	struct dp_worker *w = aligned_alloc(64, sizeof(*w));
+	struct dp_conn_params cp = { 0 };
+	char name[32];
+
+	if (!w)
+		die(EXIT_RUNTIME, "out of memory");
+	memset(w, 0, offsetof(struct dp_worker, linbuf));
+	w->run = &run;
+	w->out = out;
+	cp.max_flows = o->max_flows / o->workers;
+	cp.smtp_ports = o->smtp_ports;
+	cp.n_smtp_ports = o->n_smtp_ports;
+	cp.linktype = run.linktype;
+	cp.on_record = dp_worker_on_record;
+	cp.ctx = w;
+	w->trk = dp_conn_tracker_create(&cp);
+	if (!w->trk)
+		die(EXIT_RUNTIME, "worker %u: cannot reserve state for %u flows: %s",
+		    id, cp.max_flows, strerror(errno));
+	if (o->workers > 1) {
+		snprintf(name, sizeof(name), "mxs_w%u", id);
+		w->in = rte_ring_create(name, RING_SIZE, rte_socket_id(),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!w->in)
+			die(EXIT_RUNTIME, "worker %u: ring: %s", id, rte_strerror(rte_errno));
+	}
+	return w;
+}
+
+int main(int argc, char **argv)
+{
+	struct dp_opts o;
+	struct dp_capture_info ci = { .linktype = DP_LINK_ETHERNET };
+	struct eal_args eal = { 0 };
+	struct dp_worker *w[DP_OPTS_MAX_WORKERS];
+	struct dp_stats_totals tot = { 0 };
+	struct dp_output *out = NULL;
+	struct rte_mempool *pool;
+	char err[PATH_MAX + 256];
+	char *app_argv[256];
+	int sep = -1, app_argc = 0, r;
+	uint64_t first = UINT64_MAX, last = 0;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			sep = i;
+			break;
+		}
+	app_argv[app_argc++] = argv[0];
+	for (int i = sep < 0 ? 1 : sep + 1; i < argc && app_argc < 255; i++)
+		app_argv[app_argc++] = argv[i];
+	app_argv[app_argc] = NULL;
+	if (dp_opts_parse(app_argc, app_argv, &o, err, sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s (see --help)", err);
+	if (o.help) {
+		fputs(dp_opts_usage(), stdout);
+		return 0;
+	}
+	if (!o.pcap && sep < 0)
+		die(EXIT_USAGE, "nothing to read: give --pcap FILE, or EAL options with ports before --");
+	if (o.pcap) {
+		if (strpbrk(o.pcap, ",="))
+			die(EXIT_USAGE, "%s: file names with ',' or '=' cannot be passed to the pcap PMD",
+			    o.pcap);
+		if (dp_capture_probe(o.pcap, &ci, err, sizeof(err)) < 0)
+			die(EXIT_USAGE, "%s", err);
+		if (!linktype_supported(ci.linktype))
+			die(EXIT_USAGE, "%s: unsupported link type %d", o.pcap, ci.linktype);
+		run.expect_packets = ci.packets;
+	}
+	run.linktype = ci.linktype;
+	build_eal_args(&eal, argv, sep < 0 ? 1 : sep, &o);
+	if (rte_eal_init(eal.argc, eal.argv) < 0)
+		die(EXIT_RUNTIME, "EAL init failed: %s", rte_strerror(rte_errno));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	if (o.pcap) {
+		if (rte_eth_dev_get_port_by_name(VDEV_NAME, &run.port) != 0)
+			die(EXIT_RUNTIME, "pcap port %s not found", VDEV_NAME);
+	} else {
+		if (rte_eth_dev_count_avail() == 0)
+			die(EXIT_USAGE, "no ports: the EAL options found no device");
+		run.port = (uint16_t)rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER);
+	}
+	if (o.workers > 1 && rte_lcore_count() < o.workers + 1)
+		die(EXIT_USAGE, "--workers %u needs %u lcores, the EAL has %u",
+		    o.workers, o.workers + 1, rte_lcore_count());
+	pool = rte_pktmbuf_pool_create("mxs_mbuf", 8191 + o.workers * RING_SIZE, 256, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (!pool)
+		die(EXIT_RUNTIME, "mbuf pool: %s", rte_strerror(rte_errno));
+	if (o.eve) {
+		struct dp_output_params op = { o.eve, 4 * o.workers + 4, o.pcap != NULL };
+
+		out = dp_output_create(&op);
+		if (!out)
+			die(EXIT_USAGE, "--eve %s: %s", o.eve, strerror(errno));
+	}
+	for (unsigned i = 0; i < o.workers; i++)
+		w[i] = worker_create(i, &o, out);
+	port_start(run.port, pool, &o);
+
+	if (o.workers == 1) {
+		dp_worker_main_direct(w[0]);
+	} else {
+		unsigned lc, i = 0;
+
+		RTE_LCORE_FOREACH_WORKER(lc) {
+			if (i == o.workers)
+				break;
+			rte_eal_remote_launch(dp_worker_main_ring, w[i++], lc);
+		}
+		dp_worker_dispatch(&run, w, o.workers);
+		rte_eal_mp_wait_lcore();
+	}
+
+	tot.workers = o.workers;
+	tot.tsc_hz = rte_get_tsc_hz();
+	tot.dispatch_drops = run.dispatch_drops;
+	for (unsigned i = 0; i < o.workers; i++) {
+		dp_stats_add(&tot, dp_conn_tracker_stats(w[i]->trk), dp_conn_flow_stats(w[i]->trk));
+		tot.records_written += w[i]->outl.records;
+		tot.records_dropped += w[i]->outl.dropped;
+		tot.tsc_busy += w[i]->tsc_busy;
+		tot.memory_bytes += dp_conn_tracker_memory(w[i]->trk);
+		if (w[i]->tsc_first && w[i]->tsc_first < first)
+			first = w[i]->tsc_first;
+		if (w[i]->tsc_last > last)
+			last = w[i]->tsc_last;
+	}
+	tot.elapsed_s = last > first ? (double)(last - first) / (double)tot.tsc_hz : 0.0;
+	r = dp_output_close(out);
+	if (r < 0)
+		die(EXIT_RUNTIME, "--eve %s: write failed: %s", o.eve, strerror(-r));
+	if (o.stats_json && (r = dp_stats_write_json(o.stats_json, &tot)) < 0)
+		die(EXIT_RUNTIME, "--stats-json %s: %s", o.stats_json, strerror(-r));
+	dp_stats_summary(stderr, &tot);
+	for (unsigned i = 0; i < o.workers; i++) {
+		dp_conn_tracker_free(w[i]->trk);
+		rte_ring_free(w[i]->in);
+		free(w[i]);
+	}
+	rte_eth_dev_stop(run.port);
+	rte_eth_dev_close(run.port);
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	return 0;
+}

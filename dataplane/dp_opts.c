@@ -1,1 +1,143 @@
-/* SPDX-License-Identifier: BSD-3-Clause */ /* stub: to be written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_opts: option parsing for mxscreen-dp (see dp_opts.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_opts.h"
+
+static const uint16_t default_ports[] = { 25, 465, 587, 2525 };
+
+const char *dp_opts_usage(void)
+{
+	return "usage: mxscreen-dp --pcap FILE [options]\n"
+	       "       mxscreen-dp [EAL options] -- [--pcap FILE] [options]\n"
+	       "options:\n"
+	       "  --pcap FILE          replay a pcap or pcapng capture (net_pcap vdev)\n"
+	       "  --eve PATH           write one NDJSON record per SMTP connection (- = stdout)\n"
+	       "  --stats-json PATH    write counters as JSON at exit (- = stdout)\n"
+	       "  --smtp-ports LIST    comma-separated server ports (default 25,465,587,2525)\n"
+	       "  --max-flows N        flow table capacity, all workers (default 1000000)\n"
+	       "  --workers N          worker lcores (default 1)\n"
+	       "  --help               this text\n"
+	       "exit status: 0 ok, 1 runtime failure, 2 bad option or input file\n";
+}
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_ports(const char *s, struct dp_opts *o, char *err, size_t errlen)
+{
+	char buf[512];
+	char *save = NULL, *tok;
+
+	if (strlen(s) >= sizeof(buf) || !*s)
+		goto bad;
+	strcpy(buf, s);
+	o->n_smtp_ports = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (parse_u64(tok, 1, 65535, &v) || o->n_smtp_ports == DP_OPTS_MAX_PORTS)
+			goto bad;
+		o->smtp_ports[o->n_smtp_ports++] = (uint16_t)v;
+	}
+	if (o->n_smtp_ports)
+		return 0;
+bad:
+	snprintf(err, errlen, "--smtp-ports: '%s' is not a comma-separated list of 1..%d ports in 1-65535",
+		 s, DP_OPTS_MAX_PORTS);
+	return -EINVAL;
+}
+
+int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t errlen)
+{
+	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_WORKERS, O_HELP };
+	static const struct option lopts[] = {
+		{ "pcap", required_argument, NULL, O_PCAP },
+		{ "eve", required_argument, NULL, O_EVE },
+		{ "stats-json", required_argument, NULL, O_STATS },
+		{ "smtp-ports", required_argument, NULL, O_PORTS },
+		{ "max-flows", required_argument, NULL, O_FLOWS },
+		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	uint64_t v;
+
+	memset(o, 0, sizeof(*o));
+	memcpy(o->smtp_ports, default_ports, sizeof(default_ports));
+	o->n_smtp_ports = sizeof(default_ports) / sizeof(default_ports[0]);
+	o->max_flows = 1000000;
+	o->workers = 1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", lopts, NULL)) != -1) {
+		switch (c) {
+		case O_PCAP:
+			o->pcap = optarg;
+			break;
+		case O_EVE:
+			o->eve = optarg;
+			break;
+		case O_STATS:
+			o->stats_json = optarg;
+			break;
+		case O_PORTS:
+			if (parse_ports(optarg, o, err, errlen))
+				return -EINVAL;
+			break;
+		case O_FLOWS:
+			if (parse_u64(optarg, 1, 1u << 30, &v)) {
+				snprintf(err, errlen, "--max-flows: '%s' is not an integer in 1-%u",
+					 optarg, 1u << 30);
+				return -EINVAL;
+			}
+			o->max_flows = (uint32_t)v;
+			break;
+		case O_WORKERS:
+			if (parse_u64(optarg, 1, DP_OPTS_MAX_WORKERS, &v)) {
+				snprintf(err, errlen, "--workers: '%s' is not an integer in 1-%d",
+					 optarg, DP_OPTS_MAX_WORKERS);
+				return -EINVAL;
+			}
+			o->workers = (uint32_t)v;
+			break;
+		case O_HELP:
+			o->help = 1;
+			return 0;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->max_flows < o->workers) {
+		snprintf(err, errlen, "--max-flows %u is less than --workers %u", o->max_flows, o->workers);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,1 +1,95 @@
-/* SPDX-License-Identifier: BSD-3-Clause */ /* stub: to be written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_stats: totals, JSON and summary (see dp_stats.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "dp_stats.h"
+
+void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,
+		  const struct dp_flow_stats *f)
+{
+	t->conn.packets += c->packets;
+	t->conn.bytes += c->bytes;
+	t->conn.non_ip += c->non_ip;
+	t->conn.non_tcp += c->non_tcp;
+	t->conn.fragments += c->fragments;
+	t->conn.malformed += c->malformed;
+	t->conn.smtp_connections += c->smtp_connections;
+	t->conn.half_open_closed += c->half_open_closed;
+	t->conn.conn_exhausted += c->conn_exhausted;
+	t->conn.probe_given_up += c->probe_given_up;
+	for (unsigned a = 0; a < MXS_ANOMALY_COUNT; a++)
+		t->conn.anomalies[a] += c->anomalies[a];
+	t->flow.created += f->created;
+	for (int k = 0; k < DP_FLOW_CLS_COUNT; k++)
+		t->flow.evicted[k] += f->evicted[k];
+	t->flow.expired += f->expired;
+	t->flow.removed += f->removed;
+	t->flow.active += f->active;
+}
+
+static uint64_t evicted_total(const struct dp_stats_totals *t)
+{
+	uint64_t n = 0;
+
+	for (int k = 0; k < DP_FLOW_CLS_COUNT; k++)
+		n += t->flow.evicted[k];
+	return n;
+}
+
+static double mpps(const struct dp_stats_totals *t)
+{
+	return t->elapsed_s > 0 ? (double)t->conn.packets / t->elapsed_s / 1e6 : 0.0;
+}
+
+int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	static const char *const cls[] = { "half_open", "closing", "other", "smtp" };
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
+		",\"non_ip\":%" PRIu64 ",\"non_tcp\":%" PRIu64 ",\"fragments\":%" PRIu64
+		",\"malformed\":%" PRIu64 ",\"flows_created\":%" PRIu64
+		",\"flows_evicted\":%" PRIu64 ",\"flows_evicted_by_class\":{",
+		t->conn.packets, t->conn.bytes, t->conn.non_ip, t->conn.non_tcp,
+		t->conn.fragments, t->conn.malformed, t->flow.created, evicted_total(t));
+	for (int k = 0; k < DP_FLOW_CLS_COUNT; k++)
+		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "", cls[k], t->flow.evicted[k]);
+	fprintf(f, "},\"flows_expired\":%" PRIu64 ",\"smtp_connections\":%" PRIu64
+		",\"half_open_closed\":%" PRIu64 ",\"conn_exhausted\":%" PRIu64
+		",\"probe_given_up\":%" PRIu64 ",\"records_written\":%" PRIu64
+		",\"records_dropped\":%" PRIu64 ",\"dispatch_drops\":%" PRIu64
+		",\"anomalies\":{",
+		t->flow.expired, t->conn.smtp_connections, t->conn.half_open_closed,
+		t->conn.conn_exhausted, t->conn.probe_given_up, t->records_written,
+		t->records_dropped, t->dispatch_drops);
+	for (unsigned a = 0; a < MXS_ANOMALY_COUNT; a++)
+		fprintf(f, "%s\"%s\":%" PRIu64, a ? "," : "", mxs_anomaly_name(a),
+			t->conn.anomalies[a]);
+	fprintf(f, "},\"workers\":%u,\"memory_reserved_bytes\":%" PRIu64
+		",\"elapsed_s\":%.6f,\"mpps\":%.3f,\"cycles_per_packet\":%.1f}\n",
+		t->workers, t->memory_bytes, t->elapsed_s, mpps(t),
+		t->conn.packets ? (double)t->tsc_busy / (double)t->conn.packets : 0.0);
+	if (ferror(f))
+		err = -EIO;
+	if (f != stdout && fclose(f) != 0 && !err)
+		err = -errno;
+	else if (f == stdout)
+		fflush(f);
+	return err;
+}
+
+void dp_stats_summary(FILE *f, const struct dp_stats_totals *t)
+{
+	fprintf(f, "mxscreen-dp: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
+		" smtp connections, %" PRIu64 " evicted, %.3f s, %.3f Mpps, %.0f cycles/pkt\n",
+		t->conn.packets, t->flow.created, t->conn.smtp_connections,
+		evicted_total(t), t->elapsed_s, mpps(t),
+		t->conn.packets ? (double)t->tsc_busy / (double)t->conn.packets : 0.0);
+}

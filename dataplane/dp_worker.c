@@ -1,1 +1,179 @@
-/* SPDX-License-Identifier: BSD-3-Clause */ /* stub: to be written */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_worker: worker and dispatcher loops (see dp_worker.h).
+ */
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
+
+#include "dp_worker.h"
+
+#define IDLE_END_NS (2ull * 1000000000ull) /* replay: nothing for 2 s = end */
+
+void dp_worker_on_record(void *ctx, const struct dp_conn_record *r)
+{
+	struct dp_worker *w = ctx;
+
+	if (w->out)
+		dp_output_record(w->out, &w->outl, r);
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void process(struct dp_worker *w, struct rte_mbuf **m, uint16_t n)
+{
+	const uint8_t *frames[DP_WORKER_BURST];
+	uint32_t lens[DP_WORKER_BURST];
+	uint64_t ts[DP_WORKER_BURST];
+	uint64_t t0 = rte_rdtsc(), now = 0;
+	const struct dp_run *run = w->run;
+	int lin_used = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		lens[i] = rte_pktmbuf_pkt_len(m[i]);
+		if (m[i]->nb_segs == 1 || lin_used) {
+			/* Only one linear copy per burst: a second jumbo
+			 * frame in the same burst is cut to its first
+			 * segment, which holds every header we parse. */
+			frames[i] = rte_pktmbuf_mtod(m[i], const uint8_t *);
+			if (m[i]->nb_segs != 1)
+				lens[i] = rte_pktmbuf_data_len(m[i]);
+		} else {
+			frames[i] = rte_pktmbuf_read(m[i], 0, lens[i] > sizeof(w->linbuf) ?
+						     sizeof(w->linbuf) : lens[i], w->linbuf);
+			lin_used = 1;
+		}
+		if (run->ts_off >= 0 && (m[i]->ol_flags & run->ts_flag)) {
+			ts[i] = *RTE_MBUF_DYNFIELD(m[i], run->ts_off, rte_mbuf_timestamp_t *) * 1000;
+		} else {
+			if (!now)
+				now = wall_ns();
+			ts[i] = now;
+		}
+	}
+	dp_conn_burst(w->trk, frames, lens, ts, n);
+	dp_conn_advance(w->trk, ts[n - 1]);
+	rte_pktmbuf_free_bulk(m, n);
+	w->rx_packets += n;
+	if (!w->tsc_first)
+		w->tsc_first = t0;
+	w->tsc_last = rte_rdtsc();
+	w->tsc_busy += w->tsc_last - t0;
+}
+
+static void finish(struct dp_worker *w)
+{
+	dp_conn_drain(w->trk);
+	if (w->out)
+		dp_output_flush(w->out, &w->outl);
+}
+
+static int input_ended(struct dp_run *run, uint64_t got, uint64_t *idle_since)
+{
+	struct rte_eth_stats st;
+	uint64_t now;
+
+	if (!run->expect_packets)
+		return 0;
+	if (got >= run->expect_packets)
+		return 1;
+	/* Frames the PMD refused (errors) never arrive: ask it. */
+	if (rte_eth_stats_get(run->port, &st) == 0 &&
+	    st.ipackets + st.ierrors + st.imissed >= run->expect_packets &&
+	    st.ipackets <= got)
+		return 1;
+	now = wall_ns();
+	if (!*idle_since)
+		*idle_since = now;
+	return now - *idle_since > IDLE_END_NS;
+}
+
+int dp_worker_main_direct(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp_run *run = w->run;
+	struct rte_mbuf *m[DP_WORKER_BURST];
+	uint64_t idle_since = 0;
+
+	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
+		uint16_t n = rte_eth_rx_burst(run->port, 0, m, DP_WORKER_BURST);
+
+		if (n) {
+			idle_since = 0;
+			process(w, m, n);
+		} else if (input_ended(run, w->rx_packets, &idle_since)) {
+			break;
+		} else if (!run->expect_packets) {
+			dp_conn_advance(w->trk, wall_ns());
+		}
+	}
+	finish(w);
+	return 0;
+}
+
+int dp_worker_main_ring(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp_run *run = w->run;
+	struct rte_mbuf *m[DP_WORKER_BURST];
+
+	for (;;) {
+		unsigned n = rte_ring_sc_dequeue_burst(w->in, (void **)m, DP_WORKER_BURST, NULL);
+
+		if (n) {
+			process(w, m, (uint16_t)n);
+			continue;
+		}
+		if (atomic_load(&run->input_done) || atomic_load(&run->stop))
+			if (rte_ring_empty(w->in))
+				break;
+		if (!run->expect_packets)
+			dp_conn_advance(w->trk, wall_ns());
+		rte_pause();
+	}
+	finish(w);
+	return 0;
+}
+
+void dp_worker_dispatch(struct dp_run *run, struct dp_worker *const *workers, unsigned n)
+{
+	struct rte_mbuf *m[DP_WORKER_BURST];
+	uint64_t got = 0, idle_since = 0;
+
+	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
+		uint16_t nb = rte_eth_rx_burst(run->port, 0, m, DP_WORKER_BURST);
+
+		if (!nb) {
+			if (input_ended(run, got, &idle_since))
+				break;
+			continue;
+		}
+		idle_since = 0;
+		got += nb;
+		for (uint16_t i = 0; i < nb; i++) {
+			uint32_t h = dp_conn_steer(rte_pktmbuf_mtod(m[i], const uint8_t *),
+						   rte_pktmbuf_data_len(m[i]), run->linktype);
+			struct rte_ring *r = workers[h % n]->in;
+
+			while (rte_ring_sp_enqueue(r, m[i]) != 0) {
+				if (!run->expect_packets) {
+					run->dispatch_drops++;
+					rte_pktmbuf_free(m[i]);
+					break;
+				}
+				rte_pause(); /* replay is lossless: wait */
+			}
+		}
+	}
+	atomic_store(&run->input_done, 1);
+}

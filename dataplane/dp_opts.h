@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_opts: mxscreen-dp's own command-line options (those after "--" in the
+ * DPDK form). Pure C; main thread, start-up only.
+ */
+#ifndef DP_OPTS_H
+#define DP_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DP_OPTS_MAX_PORTS 64
+#define DP_OPTS_MAX_WORKERS 64
+
+struct dp_opts {
+	const char *pcap;          /* replay file, NULL: use the EAL's ports */
+	const char *eve;           /* record output, "-" stdout, NULL none */
+	const char *stats_json;    /* stats output, "-" stdout, NULL none */
+	uint16_t smtp_ports[DP_OPTS_MAX_PORTS];
+	uint32_t n_smtp_ports;
+	uint32_t max_flows;        /* all workers together */
+	uint32_t workers;
+	int help;
+};
+
+/*
+ * Parse @argc/@argv (argv[0] is the program). Returns 0, or -EINVAL with a
+ * one-line reason in @err.
+ */
+int dp_opts_parse(int argc, char **argv, struct dp_opts *ret, char *err, size_t errlen);
+
+/* Usage text for --help. */
+const char *dp_opts_usage(void);
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_worker: the run-to-completion loops. A worker owns one dp_conn tracker
+ * and one output handle, in one cache-aligned struct fetched once per loop
+ * (l3fwd's lcore_conf). With one worker it polls the port itself; with
+ * several, the main lcore polls and steers each packet by a symmetric flow
+ * hash onto the owning worker's ring. No locks, allocation or logging in
+ * the loops; only counters.
+ */
+#ifndef DP_WORKER_H
+#define DP_WORKER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ring.h>
+
+#include "dp_conn.h"
+#include "dp_output.h"
+
+#define DP_WORKER_BURST 32
+
+struct dp_run {
+	atomic_int stop;          /* signal: finish now */
+	atomic_int input_done;    /* dispatcher saw the end of input */
+	uint64_t expect_packets;  /* replay: packets in the file, 0 live */
+	uint16_t port;
+	int linktype;
+	int ts_off;               /* net_pcap rx timestamp (us) dynfield, -1 none */
+	uint64_t ts_flag;
+	uint64_t dispatch_drops;  /* live mode: worker ring full */
+};
+
+struct dp_worker {
+	struct dp_run *run;
+	struct dp_conn_tracker *trk;
+	struct dp_output *out;         /* NULL: no record output */
+	struct dp_output_local outl;
+	struct rte_ring *in;           /* dispatched mode */
+	uint64_t rx_packets;
+	uint64_t tsc_busy;             /* cycles spent processing bursts */
+	uint64_t tsc_first, tsc_last;
+	uint8_t linbuf[65536] __rte_aligned(64); /* multi-segment packets */
+} __rte_cache_aligned;
+
+/* Record callback for dp_conn_params (ctx = struct dp_worker *). */
+void dp_worker_on_record(void *ctx, const struct dp_conn_record *r);
+
+/* Single worker: poll port queue 0 until the input ends or stop. */
+int dp_worker_main_direct(void *arg);
+/* Several workers: lcore entry (arg = struct dp_worker *). */
+int dp_worker_main_ring(void *arg);
+/* Several workers: main-lcore dispatcher over @workers. */
+void dp_worker_dispatch(struct dp_run *run, struct dp_worker *const *workers, unsigned n);
+
+#endif
