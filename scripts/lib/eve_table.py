@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Print mxscreen-dp NDJSON records as an aligned table (one row each).
+
+usage: eve_table.py RECORDS.ndjson
+"""
+import json
+import sys
+
+
+def row(r):
+    s = r["smtp"]
+    txs = s["transactions"]
+    mail = ",".join("<%s>" % t["mail_from"] for t in txs if t["mail_from"] is not None) or "-"
+    rcpt = sum(t["rcpt_count"] for t in txs)
+    rej = sum(t["rcpt_rejected"] for t in txs)
+    ip = r["src_ip"]
+    client = ("[%s]:%d" if ":" in ip else "%s:%d") % (ip, r["src_port"])
+    return [client, str(r["dest_port"]), s["helo"] or "-", mail,
+            "%d/%d" % (rcpt - rej, rcpt), "yes" if s["tls"] else "no",
+            ",".join(s["anomalies"]) or "-", r["flow"]["state"]]
+
+
+def main():
+    head = ["CLIENT", "PORT", "HELO", "MAIL FROM", "RCPT ok/all", "TLS", "ANOMALIES", "END"]
+    with open(sys.argv[1], encoding="utf-8") as f:
+        rows = [row(json.loads(line)) for line in f if line.strip()]
+    widths = [max(len(x[i]) for x in [head] + rows) for i in range(len(head))]
+    for x in [head] + rows:
+        print("  ".join(c.ljust(w) for c, w in zip(x, widths)).rstrip())
+    print("\n%d SMTP connections" % len(rows))
+
+
+if __name__ == "__main__":
+    main()

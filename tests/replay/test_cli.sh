@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# mxscreen-dp command line: every bad input gives exit 2 and one line on
+# stderr naming the problem; good inputs (pcap, pcapng) exit 0.
+# usage: test_cli.sh MXSCREEN_DP
+set -u
+DP=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+HERE=$(cd "$(dirname "$0")" && pwd)
+/usr/bin/python3 "$HERE/../../scripts/demo-pcap" "$T/ok.pcap"
+
+# expect STATUS PATTERN -- ARGS...: exit status and a one-line stderr matching PATTERN
+expect() {
+  local want=$1 pat=$2; shift 3
+  "$DP" "$@" >"$T/out" 2>"$T/err"
+  local got=$? lines
+  lines=$(wc -l <"$T/err")
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL: $* -> exit $got, want $want: $(head -c 300 "$T/err")"; fail=1; return
+  fi
+  if [ "$want" -ne 0 ] && { [ "$lines" -ne 1 ] || ! grep -q -- "$pat" "$T/err"; }; then
+    echo "FAIL: $* -> stderr not one line matching '$pat': $(cat "$T/err")"; fail=1; return
+  fi
+  echo "ok: exit $got: $*"
+}
+
+printf 'this is not a capture\n' >"$T/text.pcap"
+head -c 100 "$T/ok.pcap" >"$T/trunc.pcap"
+: >"$T/empty.pcap"
+touch "$T/noperm.pcap"; chmod 000 "$T/noperm.pcap"
+
+expect 2 "No such file" -- --pcap "$T/missing.pcap"
+expect 2 "not a pcap or pcapng" -- --pcap "$T/text.pcap"
+expect 2 "not a pcap or pcapng" -- --pcap "$T/empty.pcap"
+expect 2 "corrupt capture" -- --pcap "$T/trunc.pcap"
+expect 2 "is a directory" -- --pcap "$T"
+expect 2 "unknown option '--bogus'" -- --pcap "$T/ok.pcap" --bogus
+expect 2 "needs a value" -- --pcap
+expect 2 "smtp-ports" -- --pcap "$T/ok.pcap" --smtp-ports 25,0
+expect 2 "smtp-ports" -- --pcap "$T/ok.pcap" --smtp-ports 25,abc
+expect 2 "max-flows" -- --pcap "$T/ok.pcap" --max-flows 0
+expect 2 "workers" -- --pcap "$T/ok.pcap" --workers 0
+expect 2 "unexpected argument" -- --pcap "$T/ok.pcap" extra
+expect 2 "nothing to read" --
+expect 2 "eve $T/nodir/x" -- --pcap "$T/ok.pcap" --eve "$T/nodir/x"
+expect 2 "cannot be passed" -- --pcap "$T/a,b.pcap"
+# root reads anything: only check the permission case as another user
+if [ "$(id -u)" -ne 0 ]; then expect 2 "Permission denied" -- --pcap "$T/noperm.pcap"; fi
+
+expect 0 "" -- --help
+expect 0 "" -- --pcap "$T/ok.pcap" --eve "$T/ok.ndjson" --stats-json "$T/stats.json"
+n=$(wc -l <"$T/ok.ndjson")
+[ "$n" -eq 7 ] || { echo "FAIL: demo capture gave $n records, want 7"; fail=1; }
+for k in packets bytes flows_created flows_evicted smtp_connections anomalies elapsed_s mpps; do
+  grep -q "\"$k\":" "$T/stats.json" || { echo "FAIL: stats.json lacks $k"; fail=1; }
+done
+grep -q '"smtp_connections":7' "$T/stats.json" || { echo "FAIL: smtp_connections != 7"; fail=1; }
+grep -q 'smtp connections' "$T/err" || { echo "FAIL: no summary line on stderr"; fail=1; }
+
+# The DPDK form: EAL options before --, ours after.
+expect 0 "" -- --no-huge --no-shconf --no-pci -l 0 --log-level=4 -- --pcap "$T/ok.pcap" --eve "$T/eal.ndjson"
+cmp -s "$T/ok.ndjson" "$T/eal.ndjson" || { echo "FAIL: DPDK form gives other records"; fail=1; }
+
+# Several workers: the same records, in some order.
+expect 0 "" -- --pcap "$T/ok.pcap" --eve "$T/w2.ndjson" --workers 2
+if ! diff <(sort "$T/ok.ndjson") <(sort "$T/w2.ndjson") >/dev/null; then
+  echo "FAIL: --workers 2 gives other records"; fail=1
+fi
+exit $fail
