@@ -257,7 +257,9 @@ static void payload(struct dp_conn_tracker *t, struct dp_flow *f,
 	sc.s = &c->smtp;
 	sc.dir = dir;
 	was_smtp = c->smtp.is_smtp;
-	dp_reasm_segment(&c->r[dir], p->seq, p->payload, p->payload_len,
+	/* Data on a SYN (TCP Fast Open) starts after the SYN's sequence. */
+	dp_reasm_segment(&c->r[dir], p->seq + !!(p->tcp_flags & DP_TCP_SYN),
+			 p->payload, p->payload_len,
 			 p->tcp_flags & DP_TCP_FIN, &sink);
 	if (!was_smtp && c->smtp.is_smtp)
 		dp_flow_set_class(t->flows, f, DP_FLOW_CLS_SMTP);
