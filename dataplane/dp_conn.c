@@ -221,7 +221,10 @@ static struct dp_conn *conn_attach(struct dp_conn_tracker *t, struct dp_flow *f)
 	struct dp_conn *c;
 	struct dp_smtp_init_params ip = {
 		.on_smtp_port = !!(f->flags & DP_FLOW_F_ON_PORT),
-		.handshake_seen = !!(f->flags & DP_FLOW_F_SYN),
+		/* Both SYNs seen: the capture has the server's side, so bytes
+		 * before its banner are a real pregreet. */
+		.handshake_seen = (f->flags & (DP_FLOW_F_SYN | DP_FLOW_F_SYNACK)) ==
+				  (DP_FLOW_F_SYN | DP_FLOW_F_SYNACK),
 	};
 
 	if (t->free_top == 0) {
@@ -254,6 +257,8 @@ static void payload(struct dp_conn_tracker *t, struct dp_flow *f,
 		return;
 	if (!c && !(c = conn_attach(t, f)))
 		return;
+	if (c->smtp.tls)
+		return; /* encrypted from here on: nothing left to reassemble */
 	sc.s = &c->smtp;
 	sc.dir = dir;
 	was_smtp = c->smtp.is_smtp;
@@ -270,6 +275,16 @@ static void payload(struct dp_conn_tracker *t, struct dp_flow *f,
 		f->xflags |= XF_NOPARSE;
 		conn_release(t, f);
 	}
+}
+
+/* The side receiving @dir's bytes acknowledged up to @ack. */
+static void peer_acked(struct dp_conn_tracker *t, struct dp_flow *f, uint32_t ack, int dir)
+{
+	struct dp_conn *c = conn_of(t, f);
+	struct sink_ctx sc = { &c->smtp, dir };
+	struct dp_reasm_sink sink = { sink_data, sink_gap, &sc };
+
+	dp_reasm_ack(&c->r[dir], ack, &sink);
 }
 
 static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
@@ -311,7 +326,17 @@ static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
 	if (p->payload_len) {
 		f->xflags |= XF_PAYLOAD;
 		payload(t, f, p, dir);
+	} else if ((p->tcp_flags & DP_TCP_FIN) && f->conn) {
+		/* A bare FIN still ends the stream: its ACK must not read as
+		 * a lost byte. */
+		struct dp_conn *c = conn_of(t, f);
+		struct sink_ctx sc = { &c->smtp, dir };
+		struct dp_reasm_sink sink = { sink_data, sink_gap, &sc };
+
+		dp_reasm_segment(&c->r[dir], p->seq, NULL, 0, 1, &sink);
 	}
+	if (ack && f->conn && !conn_of(t, f)->smtp.tls)
+		peer_acked(t, f, p->ack, !dir);
 	if (p->tcp_flags & DP_TCP_RST) {
 		f->flags |= DP_FLOW_F_RST;
 		conn_end(t, f, "reset");

@@ -65,15 +65,26 @@ static int linktype_supported(int lt)
 	}
 }
 
-/* Free 2 MB-page memory in MB, from /proc/meminfo. */
+/* Free hugepage memory in MB, 0 when hugetlbfs is not mounted. */
 static unsigned long hugepages_free_mb(void)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
+	FILE *f = fopen("/proc/mounts", "r");
 	unsigned long free_pages = 0, size_kb = 0;
-	char line[128];
+	char line[512];
+	int mounted = 0;
 
 	if (!f)
 		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " hugetlbfs "))
+			mounted = 1;
+	fclose(f);
+	f = fopen("/proc/meminfo", "r");
+	if (!mounted || !f) {
+		if (f)
+			fclose(f);
+		return 0;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		sscanf(line, "HugePages_Free: %lu", &free_pages);
 		sscanf(line, "Hugepagesize: %lu kB", &size_kb);
@@ -113,6 +124,7 @@ static void build_eal_args(struct eal_args *e, char **user, int nuser,
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	long last = o->workers > 1 ? (long)o->workers : 0; /* highest lcore id */
+	long mem_mb;
 
 	e->argv[e->argc++] = user[0];
 	if (nuser > 1) {
@@ -128,14 +140,16 @@ static void build_eal_args(struct eal_args *e, char **user, int nuser,
 			eal_add(e, eal_fmt(e, "--lcores=(0-%ld)@(0-%ld)", last, ncpu - 1));
 		/* --no-huge implies legacy memory, which EAL refuses with
 		 * --in-memory; --no-shconf leaves no files behind either. */
-		if (hugepages_free_mb() >= 512) {
+		/* mbufs (8191 + 1024 a worker, 2.3 KB each) and rings. */
+		mem_mb = 96 + 3 * (long)o->workers;
+		if (hugepages_free_mb() >= (unsigned long)mem_mb) {
 			eal_add(e, "--in-memory");
 		} else {
 			eal_add(e, "--no-huge");
 			eal_add(e, "--no-shconf");
 		}
 		eal_add(e, "-m");
-		eal_add(e, "512");
+		eal_add(e, eal_fmt(e, "%ld", mem_mb));
 	}
 	if (o->pcap) {
 		eal_add(e, "--vdev");

@@ -404,3 +404,27 @@ void dp_reasm_flush(struct dp_reasm_dir *d, const struct dp_reasm_sink *sink)
 				    sink);
 	}
 }
+
+void dp_reasm_ack(struct dp_reasm_dir *d, uint32_t ack,
+		  const struct dp_reasm_sink *sink)
+{
+	if (!d->started)
+		return;
+	/* The ACK of a FIN covers one sequence number that is not data. */
+	if (d->fin_seen && seq_diff(ack, d->fin_seq) > 0)
+		ack = d->fin_seq;
+	/* An ACK implausibly far ahead is not evidence of lost bytes. */
+	if (seq_diff(ack, d->next_seq) <= 0 || seq_diff(ack, d->next_seq) > (int32_t)DP_REASM_ACK_MAX)
+		return;
+	while (seq_diff(ack, d->next_seq) > 0) {
+		uint32_t want = (uint32_t)seq_diff(ack, d->next_seq);
+		uint32_t lim = min_u32(want, DP_REASM_WINDOW);
+		uint32_t pos = d->next_seq & WIN_MASK;
+
+		if (d->buffered && bm_test(d, pos))
+			deliver_win(d, bm_run(d, pos, lim, 1), sink);
+		else
+			declare_gap(d, d->buffered ? bm_run(d, pos, lim, 0) : want, sink);
+	}
+	drain(d, sink);
+}

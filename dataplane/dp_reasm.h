@@ -11,8 +11,9 @@
  * held (or recently delivered, DP_REASM_HIST bytes back) are kept, and an
  * overlap whose bytes differ sets MXS_ANOMALY_REASM_OVERLAP_CONFLICT in
  * `anomalies`. A hole is declared a gap (sink->gap, MXS_ANOMALY_REASM_GAP)
- * when a segment lands beyond the window, or at dp_reasm_flush() with data
- * still buffered behind a hole; then delivery resumes after the hole.
+ * when a segment lands beyond the window, when the peer acknowledges bytes
+ * the capture never carried (dp_reasm_ack), or at dp_reasm_flush() with
+ * data still buffered behind a hole; then delivery resumes after the hole.
  * Sequence arithmetic is modulo 2^32.
  */
 #ifndef DP_REASM_H
@@ -59,6 +60,16 @@ void dp_reasm_syn(struct dp_reasm_dir *d, uint32_t isn);
 void dp_reasm_segment(struct dp_reasm_dir *d, uint32_t seq,
 		      const uint8_t *data, uint32_t len, int fin,
 		      const struct dp_reasm_sink *sink);
+
+/*
+ * The peer acknowledged everything before @ack: bytes below it that were
+ * never seen are a gap (declared now, not at the end of the flow), and
+ * buffered bytes below it are final. ACKs more than DP_REASM_ACK_MAX ahead
+ * are ignored as implausible.
+ */
+#define DP_REASM_ACK_MAX (1u << 24)
+void dp_reasm_ack(struct dp_reasm_dir *d, uint32_t ack,
+		  const struct dp_reasm_sink *sink);
 
 /* End of stream: deliver what is buffered, declaring gaps over holes. */
 void dp_reasm_flush(struct dp_reasm_dir *d, const struct dp_reasm_sink *sink);

@@ -71,7 +71,8 @@ struct dp_smtp_line {
 	uint8_t overflow;      /* current line exceeded DP_SMTP_LINE_MAX */
 	uint8_t saw_cr;        /* previous byte was CR */
 	uint8_t nul;           /* NUL seen in current line */
-	uint8_t pad[3];
+	uint8_t resync;        /* after a gap: drop bytes up to the next LF */
+	uint8_t pad[2];
 	char buf[DP_SMTP_LINE_MAX];
 };
 
@@ -113,7 +114,7 @@ struct dp_smtp_session {
 	uint8_t tx_cur;
 	uint8_t pipelining;     /* PIPELINING advertised */
 	uint8_t in_ehlo_reply;  /* parsing a multi-line EHLO reply */
-	uint8_t starttls_wait;  /* STARTTLS sent, reply not yet seen */
+	uint8_t starttls_wait;  /* STARTTLS sent, reply not yet seen; 2: bytes followed */
 	uint8_t data_wait;      /* DATA sent, 354 not yet seen */
 	uint8_t body_state;     /* CRLF.CRLF matcher position */
 	uint8_t q_head;
@@ -121,7 +122,8 @@ struct dp_smtp_session {
 	uint8_t auth_active;
 	uint64_t bdat_left;     /* chunk bytes still to skip */
 	uint8_t bdat_last;
-	uint8_t pad[7];
+	uint8_t client_started; /* some client byte was seen */
+	uint8_t pad[6];
 	struct dp_smtp_pending q[DP_SMTP_QUEUE];
 	struct dp_smtp_line line[2];
 };
