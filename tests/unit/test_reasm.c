@@ -595,6 +595,56 @@ static void t_null_gap_sink(void)
 	CHECK_EQ_INT(d->gap_bytes, 10);
 }
 
+/* The peer acknowledged bytes the capture never had: the gap is declared
+ * at once, buffered bytes below the ACK are delivered, and neither a FIN's
+ * ACK, an ACK of what was seen, nor an implausible ACK invents a gap. */
+static void t_ack(void)
+{
+	struct dp_reasm_dir *d = fresh("ack declares a gap at once");
+
+	dp_reasm_syn(d, 99);
+	seg_str(d, 100, "BDAT 4\r\n");
+	dp_reasm_ack(d, 108, &the_sink);      /* exactly what was seen */
+	CHECK_EQ_INT(d->gaps, 0);
+	dp_reasm_ack(d, 1108, &the_sink);     /* 1000 bytes never captured */
+	CHECK_EQ_INT(d->gaps, 1);
+	CHECK_EQ_INT(d->gap_bytes, 1000);
+	CHECK_EQ_INT(the_rec.gap_at[0], 8);
+	seg_str(d, 1108, "QUIT\r\n");        /* in order now, no flush needed */
+	CHECK(out_is_str("BDAT 4\r\nQUIT\r\n"));
+	CHECK(d->anomalies & MXS_ANOMALY_BIT(REASM_GAP));
+
+	d = fresh("ack delivers buffered bytes behind a hole");
+	dp_reasm_syn(d, 0);
+	seg_str(d, 1, "ab");
+	seg_str(d, 6, "fg");                   /* hole at 3..5 */
+	dp_reasm_ack(d, 8, &the_sink);
+	CHECK(out_is_str("abfg"));
+	CHECK_EQ_INT(d->gaps, 1);
+	CHECK_EQ_INT(d->gap_bytes, 3);
+	CHECK_EQ_INT(d->buffered, 0);
+
+	d = fresh("ack of a FIN is not a lost byte");
+	dp_reasm_syn(d, 0);
+	seg_str(d, 1, "QUIT\r\n");
+	dp_reasm_segment(d, 7, NULL, 0, 1, &the_sink);
+	dp_reasm_ack(d, 8, &the_sink);
+	CHECK_EQ_INT(d->gaps, 0);
+
+	d = fresh("implausible or old acks are ignored");
+	dp_reasm_syn(d, 0);
+	seg_str(d, 1, "x");
+	dp_reasm_ack(d, 1u << 30, &the_sink);
+	dp_reasm_ack(d, 0, &the_sink);
+	CHECK_EQ_INT(d->gaps, 0);
+	CHECK_EQ_INT(d->next_seq, 2);
+
+	d = fresh("ack before the direction started");
+	dp_reasm_ack(d, 5000, &the_sink);
+	CHECK_EQ_INT(d->gaps, 0);
+	CHECK_EQ_INT(d->started, 0);
+}
+
 int main(void)
 {
 	size_t i;
@@ -611,5 +661,6 @@ int main(void)
 	t_wraparound();
 	t_huge();
 	t_null_gap_sink();
+	t_ack();
 	CHECK_DONE();
 }
