@@ -320,8 +320,14 @@ static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
 			f->flags |= DP_FLOW_F_SYNACK;
 			f->isn[1] = p->seq;
 		}
-	} else if (ack && dir == DP_SMTP_TO_SERVER && (f->flags & DP_FLOW_F_SYNACK)) {
+	} else if (ack && dir == DP_SMTP_TO_SERVER && (f->flags & DP_FLOW_F_SYNACK) &&
+		   !(f->flags & DP_FLOW_F_ESTABLISHED)) {
+		/* A completed handshake is no spoofed SYN: protect it from
+		 * half-open eviction before its first byte arrives. */
 		f->flags |= DP_FLOW_F_ESTABLISHED;
+		if (f->cls == DP_FLOW_CLS_HALF_OPEN)
+			dp_flow_set_class(t->flows, f, (f->flags & DP_FLOW_F_ON_PORT) ?
+					  DP_FLOW_CLS_SMTP : DP_FLOW_CLS_OTHER);
 	}
 	if (p->payload_len) {
 		f->xflags |= XF_PAYLOAD;

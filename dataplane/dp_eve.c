@@ -218,9 +218,12 @@ size_t dp_eve_format(char *buf, size_t cap, const struct dp_conn_record *r)
 	put_addr(&o, f, srv);
 	putf(&o, ",\"dest_port\":%u,", f->key.port[srv]);
 	put_smtp(&o, r->smtp, r->anomalies);
-	putf(&o, ",\"flow\":{\"pkts_toserver\":%" PRIu32 ",\"pkts_toclient\":%" PRIu32
-	     ",\"bytes_toserver\":%" PRIu64 ",\"bytes_toclient\":%" PRIu64 ",\"start\":",
-	     f->pkts[0], f->pkts[1], f->bytes[0], f->bytes[1]);
+	/* One counter a call: putf's scratch buffer is small. */
+	putf(&o, ",\"flow\":{\"pkts_toserver\":%" PRIu32, f->pkts[0]);
+	putf(&o, ",\"pkts_toclient\":%" PRIu32, f->pkts[1]);
+	putf(&o, ",\"bytes_toserver\":%" PRIu64, f->bytes[0]);
+	putf(&o, ",\"bytes_toclient\":%" PRIu64, f->bytes[1]);
+	puts_(&o, ",\"start\":");
 	put_time(&o, f->first_ns);
 	puts_(&o, ",\"end\":");
 	put_time(&o, f->last_ns);

@@ -314,8 +314,10 @@ uint32_t dp_flow_expire(struct dp_flow_table *t, uint64_t now_ns)
 void dp_flow_drain(struct dp_flow_table *t)
 {
 	for (int c = 0; c < DP_FLOW_CLS_COUNT; c++)
-		while (t->lru[c].head != NIL)
+		while (t->lru[c].head != NIL) {
+			t->st.drained++;
 			end_flow(t, &t->flows[t->lru[c].head], DP_FLOW_END_DRAIN);
+		}
 }
 
 const struct dp_flow_stats *dp_flow_table_stats(const struct dp_flow_table *t)

@@ -76,6 +76,7 @@ struct dp_flow_stats {
 	uint64_t evicted[DP_FLOW_CLS_COUNT];
 	uint64_t expired;
 	uint64_t removed;
+	uint64_t drained;
 	uint64_t active;
 };
 
@@ -111,7 +112,11 @@ void dp_flow_set_class(struct dp_flow_table *t, struct dp_flow *f,
 		       enum dp_flow_class cls);
 /* Remove @f without calling on_end (the owner already ended it). */
 void dp_flow_remove(struct dp_flow_table *t, struct dp_flow *f);
-/* Expire flows idle past their class timeout at @now_ns; returns count. */
+/*
+ * Expire flows idle past their class timeout at @now_ns; returns count.
+ * Examines at most 256 flows per class per call, so one call stays short;
+ * callers run it often (dp_conn does every second of traffic time).
+ */
 uint32_t dp_flow_expire(struct dp_flow_table *t, uint64_t now_ns);
 /* End every flow (on_end with DP_FLOW_END_DRAIN). */
 void dp_flow_drain(struct dp_flow_table *t);

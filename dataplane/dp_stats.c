@@ -28,6 +28,7 @@ void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,
 		t->flow.evicted[k] += f->evicted[k];
 	t->flow.expired += f->expired;
 	t->flow.removed += f->removed;
+	t->flow.drained += f->drained;
 	t->flow.active += f->active;
 }
 
