@@ -11,6 +11,7 @@
 
 #include "dp_conn.h"
 #include "dp_reasm.h"
+#include "dp_rules.h"
 
 #define SEC 1000000000ull
 #define XF_NOPARSE 0x01  /* parsing given up (probe failed, pool empty) */
@@ -18,6 +19,8 @@
 
 struct dp_conn {
 	struct dp_smtp_session smtp;
+	struct dp_conn_hits hits;
+	struct dp_conn_tracker *trk;
 	struct dp_reasm_dir r[2];
 };
 
@@ -30,6 +33,8 @@ struct dp_conn_tracker {
 	uint64_t conn_bytes;
 	uint64_t now_ns;
 	uint64_t next_expire_ns;
+	const struct dp_rules_db *rules;
+	uint32_t rules_slot;
 	struct dp_conn_params p;
 	struct dp_conn_stats st;
 	uint64_t port_bits[65536 / 64];
@@ -160,6 +165,7 @@ static void conn_end(struct dp_conn_tracker *t, struct dp_flow *f, const char *s
 		dp_smtp_finish(&c->smtp);
 		rec.anomalies |= c->smtp.anomalies;
 		rec.smtp = &c->smtp;
+		rec.hits = &c->hits;
 	}
 	if (reportable(f, c)) {
 		t->st.smtp_connections++;
@@ -216,6 +222,38 @@ static void flow_setup(struct dp_conn_tracker *t, struct dp_flow *f,
 		f->flags |= DP_FLOW_F_ON_PORT;
 }
 
+static void on_hit(void *ctx, const struct dp_rule *r, uint32_t rule_index)
+{
+	struct dp_conn_hits *h = ctx;
+
+	(void)rule_index;
+	for (uint32_t i = 0; i < h->n; i++)
+		if (h->hit[i].id == r->id)
+			return; /* a rule counts once per connection */
+	if (h->n == DP_CONN_MAX_HITS) {
+		h->dropped++;
+		return;
+	}
+	h->hit[h->n].id = r->id;
+	h->hit[h->n].score = r->score;
+	h->hit[h->n].field = r->field;
+	h->n++;
+	h->score += r->score;
+}
+
+/* Every HELO, MAIL FROM and RCPT TO value, as the parser completes it. */
+static void on_value(void *ctx, unsigned field, const char *p, size_t n)
+{
+	struct dp_conn *c = ctx;
+	struct dp_conn_tracker *t = c->trk;
+
+	if (!t->rules)
+		return;
+	t->st.rules_scanned++;
+	if (dp_rules_scan(t->rules, t->rules_slot, field, p, n, on_hit, &c->hits) < 0)
+		t->st.rules_scan_errors++;
+}
+
 static struct dp_conn *conn_attach(struct dp_conn_tracker *t, struct dp_flow *f)
 {
 	struct dp_conn *c;
@@ -234,6 +272,10 @@ static struct dp_conn *conn_attach(struct dp_conn_tracker *t, struct dp_flow *f)
 	}
 	f->conn = t->free_stack[--t->free_top] + 1;
 	c = &t->conns[f->conn - 1];
+	ip.on_value = on_value;
+	ip.value_ctx = c;
+	c->trk = t;
+	memset(&c->hits, 0, sizeof(c->hits));
 	dp_smtp_init(&c->smtp, &ip);
 	dp_reasm_init(&c->r[0]);
 	dp_reasm_init(&c->r[1]);
@@ -414,6 +456,13 @@ uint32_t dp_conn_steer(const uint8_t *frame, uint32_t len, int linktype)
 		return 0;
 	make_key(&p, &k, &side);
 	return dp_flow_hash(&k);
+}
+
+void dp_conn_set_rules(struct dp_conn_tracker *t, const struct dp_rules_db *db,
+		       uint32_t slot)
+{
+	t->rules = db;
+	t->rules_slot = slot;
 }
 
 void dp_conn_advance(struct dp_conn_tracker *t, uint64_t now_ns)

@@ -27,10 +27,27 @@
 
 #define DP_CONN_PROBE_BYTES 8192u
 #define DP_CONN_BURST_MAX 64u
+#define DP_CONN_MAX_HITS 16u
+
+struct dp_rules_db;
+
+/* Rules that matched a connection's envelope, each rule once. */
+struct dp_conn_hits {
+	uint16_t n;          /* stored in hit[] */
+	uint16_t dropped;    /* further distinct rules, not stored or scored */
+	int32_t score;       /* sum of the stored hits' scores */
+	struct {
+		uint32_t id;
+		int32_t score;
+		uint8_t field;   /* enum mxs_field */
+		uint8_t pad[3];
+	} hit[DP_CONN_MAX_HITS];
+};
 
 struct dp_conn_record {
 	const struct dp_flow *flow;
 	const struct dp_smtp_session *smtp; /* NULL: no payload was parsed */
+	const struct dp_conn_hits *hits;    /* NULL with smtp */
 	uint32_t anomalies;                 /* parser | reassembly */
 	const char *state;                  /* closed reset timeout evicted open */
 };
@@ -46,6 +63,8 @@ struct dp_conn_stats {
 	uint64_t half_open_closed;   /* SMTP-port flows that never completed */
 	uint64_t conn_exhausted;     /* payload flows left unparsed: pool empty */
 	uint64_t probe_given_up;     /* non-SMTP-port flows that never said SMTP */
+	uint64_t rules_scanned;      /* envelope values scanned */
+	uint64_t rules_scan_errors;  /* Hyperscan failures (value not judged) */
 	uint64_t anomalies[MXS_ANOMALY_COUNT]; /* connections with each anomaly */
 };
 
@@ -74,6 +93,13 @@ void dp_conn_burst(struct dp_conn_tracker *t, const uint8_t *const frames[],
  * the same value); 0 for frames without a flow key. Any thread.
  */
 uint32_t dp_conn_steer(const uint8_t *frame, uint32_t len, int linktype);
+
+/*
+ * Match envelope values against @db from now on, with scratch slot @slot
+ * (NULL: no matching). The caller keeps @db alive while it is set (RCU).
+ */
+void dp_conn_set_rules(struct dp_conn_tracker *t, const struct dp_rules_db *db,
+		       uint32_t slot);
 
 /* Time has reached @now_ns (capture or wall clock): expire idle flows. */
 void dp_conn_advance(struct dp_conn_tracker *t, uint64_t now_ns);

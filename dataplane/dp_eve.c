@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <mxscreen/field.h>
+
 #include "dp_eve.h"
 
 struct out {
@@ -152,7 +154,19 @@ static void put_tx(struct out *o, const struct dp_smtp_session *s,
 	put(o, "}", 1);
 }
 
-static void put_smtp(struct out *o, const struct dp_smtp_session *s, uint32_t anomalies)
+static void put_hits(struct out *o, const struct dp_conn_hits *h)
+{
+	puts_(o, ",\"rule_hits\":[");
+	for (uint32_t i = 0; h && i < h->n; i++)
+		putf(o, "%s{\"id\":%" PRIu32 ",\"field\":\"%s\",\"score\":%" PRId32 "}",
+		     i ? "," : "", h->hit[i].id, mxs_field_name(h->hit[i].field), h->hit[i].score);
+	putf(o, "],\"rule_score\":%" PRId32, h ? h->score : 0);
+	if (h && h->dropped)
+		putf(o, ",\"rule_hits_dropped\":%u", h->dropped);
+}
+
+static void put_smtp(struct out *o, const struct dp_smtp_session *s, uint32_t anomalies,
+		     const struct dp_conn_hits *hits)
 {
 	int first = 1;
 
@@ -201,7 +215,9 @@ static void put_smtp(struct out *o, const struct dp_smtp_session *s, uint32_t an
 		first = 0;
 		put_str(o, mxs_anomaly_name(a), strlen(mxs_anomaly_name(a)));
 	}
-	puts_(o, "]}");
+	put(o, "]", 1);
+	put_hits(o, hits);
+	put(o, "}", 1);
 }
 
 size_t dp_eve_format(char *buf, size_t cap, const struct dp_conn_record *r)
@@ -217,7 +233,7 @@ size_t dp_eve_format(char *buf, size_t cap, const struct dp_conn_record *r)
 	putf(&o, ",\"src_port\":%u,\"dest_ip\":", f->key.port[c]);
 	put_addr(&o, f, srv);
 	putf(&o, ",\"dest_port\":%u,", f->key.port[srv]);
-	put_smtp(&o, r->smtp, r->anomalies);
+	put_smtp(&o, r->smtp, r->anomalies, r->hits);
 	/* One counter a call: putf's scratch buffer is small. */
 	putf(&o, ",\"flow\":{\"pkts_toserver\":%" PRIu32, f->pkts[0]);
 	putf(&o, ",\"pkts_toclient\":%" PRIu32, f->pkts[1]);

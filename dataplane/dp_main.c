@@ -25,6 +25,8 @@
 
 #include "dp_capture.h"
 #include "dp_opts.h"
+#include "dp_reload.h"
+#include "dp_rules.h"
 #include "dp_stats.h"
 #include "dp_worker.h"
 
@@ -34,6 +36,7 @@
 #define RING_SIZE 1024u
 
 static struct dp_run run = { .ts_off = -1 };
+static struct dp_reload *reload;
 
 __attribute__((format(printf, 2, 3), noreturn))
 static void die(int status, const char *fmt, ...)
@@ -52,6 +55,30 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	atomic_store(&run.stop, 1);
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	dp_reload_request(reload);
+}
+
+/* --check-rules: like nginx -t. */
+static int check_rules(const char *path)
+{
+	struct dp_rules_params p = { path, 1 };
+	struct dp_rules_db *db;
+	char err[DP_RULES_ERR_MAX];
+	unsigned per[MXS_FIELD_COUNT] = { 0 };
+
+	if (dp_rules_load(&p, &db, err, sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s", err);
+	for (uint32_t i = 0; i < db->n_rules; i++)
+		per[db->rules[i].field]++;
+	printf("%s: %u rules ok (helo %u, mail_from %u, rcpt_to %u)\n", path, db->n_rules,
+	       per[MXS_FIELD_HELO], per[MXS_FIELD_MAIL_FROM], per[MXS_FIELD_RCPT_TO]);
+	dp_rules_db_free(db);
+	return 0;
 }
 
 static int linktype_supported(int lt)
@@ -232,6 +259,7 @@ int main(int argc, char **argv)
 	struct dp_worker *w[DP_OPTS_MAX_WORKERS];
 	struct dp_stats_totals tot = { 0 };
 	struct dp_output *out = NULL;
+	struct dp_rules_db *rules = NULL;
 	struct rte_mempool *pool;
 	char err[PATH_MAX + 256];
 	char *app_argv[256];
@@ -253,6 +281,15 @@ int main(int argc, char **argv)
 		fputs(dp_opts_usage(), stdout);
 		return 0;
 	}
+	if (o.check_rules)
+		return check_rules(o.check_rules);
+	if (o.rules) {
+		struct dp_rules_params rp = { o.rules, o.workers };
+
+		/* All or nothing, before anything starts. */
+		if (dp_rules_load(&rp, &rules, err, sizeof(err)) < 0)
+			die(EXIT_USAGE, "%s", err);
+	}
 	if (!o.pcap && sep < 0)
 		die(EXIT_USAGE, "nothing to read: give --pcap FILE, or EAL options with ports before --");
 	if (o.pcap) {
@@ -271,6 +308,14 @@ int main(int argc, char **argv)
 		die(EXIT_RUNTIME, "EAL init failed: %s", rte_strerror(rte_errno));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if (rules) {
+		reload = dp_reload_create(o.rules, o.workers, rules);
+		if (!reload)
+			die(EXIT_RUNTIME, "rules: cannot start the reloader: %s", strerror(errno));
+		signal(SIGHUP, on_hup);
+	} else {
+		signal(SIGHUP, SIG_IGN);
+	}
 
 	if (o.pcap) {
 		if (rte_eth_dev_get_port_by_name(VDEV_NAME, &run.port) != 0)
@@ -294,8 +339,11 @@ int main(int argc, char **argv)
 		if (!out)
 			die(EXIT_USAGE, "--eve %s: %s", o.eve, strerror(errno));
 	}
-	for (unsigned i = 0; i < o.workers; i++)
+	for (unsigned i = 0; i < o.workers; i++) {
 		w[i] = worker_create(i, &o, out);
+		w[i]->rules = reload;
+		w[i]->slot = i;
+	}
 	port_start(run.port, pool, &o);
 
 	if (o.workers == 1) {
@@ -312,7 +360,17 @@ int main(int argc, char **argv)
 		rte_eal_mp_wait_lcore();
 	}
 
+	{
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get(run.port, &es) == 0) {
+			tot.port_ipackets = es.ipackets;
+			tot.port_imissed = es.imissed;
+			tot.port_ierrors = es.ierrors;
+		}
+	}
 	tot.workers = o.workers;
+	tot.rules = reload;
 	tot.tsc_hz = rte_get_tsc_hz();
 	tot.dispatch_drops = run.dispatch_drops;
 	for (unsigned i = 0; i < o.workers; i++) {
@@ -333,6 +391,7 @@ int main(int argc, char **argv)
 	if (o.stats_json && (r = dp_stats_write_json(o.stats_json, &tot)) < 0)
 		die(EXIT_RUNTIME, "--stats-json %s: %s", o.stats_json, strerror(-r));
 	dp_stats_summary(stderr, &tot);
+	dp_reload_destroy(reload);
 	for (unsigned i = 0; i < o.workers; i++) {
 		dp_conn_tracker_free(w[i]->trk);
 		rte_ring_free(w[i]->in);

@@ -23,6 +23,9 @@ const char *dp_opts_usage(void)
 	       "  --smtp-ports LIST    comma-separated server ports (default 25,465,587,2525)\n"
 	       "  --max-flows N        flow table capacity, all workers (default 1000000)\n"
 	       "  --workers N          worker lcores (default 1)\n"
+	       "  --rules PATH         match HELO/MAIL FROM/RCPT TO against a rules file or a\n"
+	       "                       directory of *.rules; SIGHUP reloads it\n"
+	       "  --check-rules PATH   validate rules and exit (0 ok, 2 bad)\n"
 	       "  --help               this text\n"
 	       "exit status: 0 ok, 1 runtime failure, 2 bad option or input file\n";
 }
@@ -68,7 +71,8 @@ bad:
 
 int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t errlen)
 {
-	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_WORKERS, O_HELP };
+	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_WORKERS, O_HELP,
+	       O_RULES, O_CHECK_RULES };
 	static const struct option lopts[] = {
 		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "eve", required_argument, NULL, O_EVE },
@@ -77,6 +81,8 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 		{ "max-flows", required_argument, NULL, O_FLOWS },
 		{ "workers", required_argument, NULL, O_WORKERS },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "rules", required_argument, NULL, O_RULES },
+		{ "check-rules", required_argument, NULL, O_CHECK_RULES },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -119,6 +125,12 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 				return -EINVAL;
 			}
 			o->workers = (uint32_t)v;
+			break;
+		case O_RULES:
+			o->rules = optarg;
+			break;
+		case O_CHECK_RULES:
+			o->check_rules = optarg;
 			break;
 		case O_HELP:
 			o->help = 1;

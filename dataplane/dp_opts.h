@@ -16,6 +16,8 @@ struct dp_opts {
 	const char *pcap;          /* replay file, NULL: use the EAL's ports */
 	const char *eve;           /* record output, "-" stdout, NULL none */
 	const char *stats_json;    /* stats output, "-" stdout, NULL none */
+	const char *rules;         /* rules file or directory, NULL none */
+	const char *check_rules;   /* validate this and exit */
 	uint16_t smtp_ports[DP_OPTS_MAX_PORTS];
 	uint32_t n_smtp_ports;
 	uint32_t max_flows;        /* all workers together */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <mxscreen/anomaly.h>
+#include <mxscreen/field.h>
 
 #include "dp_smtp.h"
 
@@ -258,14 +259,21 @@ static void path_address(const char *p, size_t n, size_t *ret_off, size_t *ret_l
 	*ret_len = e - b;
 }
 
-static void rcpt_store(struct dp_smtp_session *s, struct dp_smtp_tx *t,
+/* A complete envelope value for the matcher: every one, stored or not. */
+static void value_seen(const struct dp_smtp_session *s, unsigned field,
 		       const char *p, size_t n)
 {
-	struct dp_smtp_str str;
-	size_t off, len;
+	if (s->on_value)
+		s->on_value(s->value_ctx, field, p, n);
+}
 
-	path_address(p, n, &off, &len);
-	if (s->rcpt_used >= DP_SMTP_MAX_RCPT || arena_put(s, p + off, len, &str)) {
+/* Store the bare address @p[0..n) as a recipient of @t. */
+static void rcpt_store(struct dp_smtp_session *s, struct dp_smtp_tx *t,
+		       const char *p, size_t len)
+{
+	struct dp_smtp_str str;
+
+	if (s->rcpt_used >= DP_SMTP_MAX_RCPT || arena_put(s, p, len, &str)) {
 		t->truncated = 1;
 		return;
 	}
@@ -387,6 +395,7 @@ static int bdat_parse(const char *p, size_t n, uint64_t *ret_size, int *ret_last
 static void cmd_helo(struct dp_smtp_session *s, unsigned verb, const char *arg,
 		     size_t n)
 {
+	value_seen(s, MXS_FIELD_HELO, arg, n);
 	if (n > DP_SMTP_HELO_MAX)
 		n = DP_SMTP_HELO_MAX;
 	/* A new greeting resets the SMTP state: any transaction is over. */
@@ -403,11 +412,12 @@ static void cmd_mail(struct dp_smtp_session *s, const char *arg, size_t n)
 	size_t at = path_start(arg, n, "FROM");
 	struct dp_smtp_tx *t = tx_begin(s, at != NO_POS);
 
-	if (t && at != NO_POS) {
+	if (at != NO_POS) {
 		size_t off, len;
 
 		path_address(arg + at, n - at, &off, &len);
-		if (arena_put(s, arg + at + off, len, &t->mail_from))
+		value_seen(s, MXS_FIELD_MAIL_FROM, arg + at + off, len);
+		if (t && arena_put(s, arg + at + off, len, &t->mail_from))
 			t->truncated = 1;
 	}
 	queue_push(s, VERB_MAIL, tx_ref(s));
@@ -417,11 +427,16 @@ static void cmd_rcpt(struct dp_smtp_session *s, const char *arg, size_t n)
 {
 	size_t at = path_start(arg, n, "TO");
 	struct dp_smtp_tx *t = tx_ensure(s);
+	size_t off = 0, len = 0;
 
+	if (at != NO_POS) {
+		path_address(arg + at, n - at, &off, &len);
+		value_seen(s, MXS_FIELD_RCPT_TO, arg + at + off, len);
+	}
 	if (t) {
 		t->rcpt_count++;
 		if (at != NO_POS)
-			rcpt_store(s, t, arg + at, n - at);
+			rcpt_store(s, t, arg + at + off, len);
 	}
 	queue_push(s, VERB_RCPT, tx_ref(s));
 }
@@ -903,6 +918,10 @@ void dp_smtp_init(struct dp_smtp_session *s, const struct dp_smtp_init_params *p
 {
 	memset(s, 0, sizeof(*s));
 	s->greet_known = (uint8_t)(p && p->handshake_seen);
+	if (p) {
+		s->on_value = p->on_value;
+		s->value_ctx = p->value_ctx;
+	}
 	if (p && !p->on_smtp_port) {
 		s->probing = 1;
 		return;

@@ -17,6 +17,7 @@
 #ifndef DP_SMTP_H
 #define DP_SMTP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define DP_SMTP_LINE_MAX 512u     /* RFC 5321 command line, CRLF included */
@@ -81,6 +82,14 @@ struct dp_smtp_pending {
 	uint8_t tx;            /* tx index + 1, 0 none */
 };
 
+/*
+ * Called for every complete envelope value as the client sends it, stored
+ * in the record or not: @field is an enum mxs_field; HELO is the whole
+ * argument (not truncated to DP_SMTP_HELO_MAX), MAIL FROM and RCPT TO the
+ * bare address.
+ */
+typedef void (*dp_smtp_value_fn)(void *ctx, unsigned field, const char *p, size_t n);
+
 struct dp_smtp_session {
 	/* ---- record ---- */
 	char helo[DP_SMTP_HELO_MAX + 1];  /* last HELO/EHLO argument, NUL-terminated */
@@ -126,11 +135,15 @@ struct dp_smtp_session {
 	uint8_t pad[6];
 	struct dp_smtp_pending q[DP_SMTP_QUEUE];
 	struct dp_smtp_line line[2];
+	dp_smtp_value_fn on_value;
+	void *value_ctx;
 };
 
 struct dp_smtp_init_params {
 	int on_smtp_port;   /* server port is a configured SMTP port */
 	int handshake_seen; /* the TCP handshake was in the capture */
+	dp_smtp_value_fn on_value; /* optional */
+	void *value_ctx;
 };
 
 void dp_smtp_init(struct dp_smtp_session *s, const struct dp_smtp_init_params *p);

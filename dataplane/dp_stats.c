@@ -21,6 +21,8 @@ void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,
 	t->conn.half_open_closed += c->half_open_closed;
 	t->conn.conn_exhausted += c->conn_exhausted;
 	t->conn.probe_given_up += c->probe_given_up;
+	t->conn.rules_scanned += c->rules_scanned;
+	t->conn.rules_scan_errors += c->rules_scan_errors;
 	for (unsigned a = 0; a < MXS_ANOMALY_COUNT; a++)
 		t->conn.anomalies[a] += c->anomalies[a];
 	t->flow.created += f->created;
@@ -73,7 +75,19 @@ int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
 	for (unsigned a = 0; a < MXS_ANOMALY_COUNT; a++)
 		fprintf(f, "%s\"%s\":%" PRIu64, a ? "," : "", mxs_anomaly_name(a),
 			t->conn.anomalies[a]);
-	fprintf(f, "},\"workers\":%u,\"memory_reserved_bytes\":%" PRIu64
+	fprintf(f, "},\"port_ipackets\":%" PRIu64 ",\"port_imissed\":%" PRIu64
+		",\"port_ierrors\":%" PRIu64, t->port_ipackets, t->port_imissed, t->port_ierrors);
+	fprintf(f, ",\"rules_scanned\":%" PRIu64 ",\"rules_scan_errors\":%" PRIu64,
+		t->conn.rules_scanned, t->conn.rules_scan_errors);
+	if (t->rules) {
+		struct dp_reload_stats rs;
+
+		dp_reload_stats(t->rules, &rs);
+		fprintf(f, ",\"rules_reload_failed\":%" PRIu64 ",\"rules\":{", rs.reload_failed);
+		dp_reload_write_json(t->rules, f);
+		fputc('}', f);
+	}
+	fprintf(f, ",\"workers\":%u,\"memory_reserved_bytes\":%" PRIu64
 		",\"elapsed_s\":%.6f,\"mpps\":%.3f,\"cycles_per_packet\":%.1f}\n",
 		t->workers, t->memory_bytes, t->elapsed_s, mpps(t),
 		t->conn.packets ? (double)t->tsc_busy / (double)t->conn.packets : 0.0);

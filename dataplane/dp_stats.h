@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "dp_conn.h"
+#include "dp_reload.h"
 
 struct dp_stats_totals {
 	struct dp_conn_stats conn;
@@ -17,11 +18,15 @@ struct dp_stats_totals {
 	uint64_t records_written;
 	uint64_t records_dropped;
 	uint64_t dispatch_drops;
+	uint64_t port_ipackets;  /* what the PMD received */
+	uint64_t port_imissed;   /* what it dropped for lack of room */
+	uint64_t port_ierrors;
 	uint64_t tsc_busy;      /* cycles spent processing, all workers */
 	uint64_t tsc_hz;
 	uint64_t memory_bytes;  /* reserved for flow and parser state */
 	uint32_t workers;
 	double elapsed_s;       /* first to last packet processed (wall) */
+	struct dp_reload *rules; /* NULL: no rules loaded */
 };
 
 void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,

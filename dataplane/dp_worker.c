@@ -71,11 +71,44 @@ static void process(struct dp_worker *w, struct rte_mbuf **m, uint16_t n)
 	w->tsc_busy += w->tsc_last - t0;
 }
 
+/* Pick up a newly published rule set; the old one stays valid until
+ * this worker's next quiescent report. */
+static inline void rules_sync(struct dp_worker *w)
+{
+	const struct dp_rules_db *db;
+
+	if (!w->rules)
+		return;
+	db = dp_reload_current(w->rules);
+	if (db != w->db) {
+		w->db = db;
+		dp_conn_set_rules(w->trk, db, w->slot);
+	}
+}
+
+static inline void rules_quiescent(struct dp_worker *w)
+{
+	if (w->rules)
+		dp_reload_quiescent(w->rules, w->slot);
+}
+
+static void start(struct dp_worker *w)
+{
+	if (w->rules)
+		dp_reload_online(w->rules, w->slot);
+	rules_sync(w);
+}
+
 static void finish(struct dp_worker *w)
 {
+	rules_sync(w);
 	dp_conn_drain(w->trk);
 	if (w->out)
 		dp_output_flush(w->out, &w->outl);
+	if (w->rules) {
+		dp_conn_set_rules(w->trk, NULL, 0);
+		dp_reload_offline(w->rules, w->slot);
+	}
 }
 
 static int input_ended(struct dp_run *run, uint64_t got, uint64_t *idle_since)
@@ -105,9 +138,11 @@ int dp_worker_main_direct(void *arg)
 	struct rte_mbuf *m[DP_WORKER_BURST];
 	uint64_t idle_since = 0;
 
+	start(w);
 	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
 		uint16_t n = rte_eth_rx_burst(run->port, 0, m, DP_WORKER_BURST);
 
+		rules_sync(w);
 		if (n) {
 			idle_since = 0;
 			process(w, m, n);
@@ -116,6 +151,7 @@ int dp_worker_main_direct(void *arg)
 		} else if (!run->expect_packets) {
 			dp_conn_advance(w->trk, wall_ns());
 		}
+		rules_quiescent(w);
 	}
 	finish(w);
 	return 0;
@@ -127,13 +163,17 @@ int dp_worker_main_ring(void *arg)
 	struct dp_run *run = w->run;
 	struct rte_mbuf *m[DP_WORKER_BURST];
 
+	start(w);
 	for (;;) {
 		unsigned n = rte_ring_sc_dequeue_burst(w->in, (void **)m, DP_WORKER_BURST, NULL);
 
+		rules_sync(w);
 		if (n) {
 			process(w, m, (uint16_t)n);
+			rules_quiescent(w);
 			continue;
 		}
+		rules_quiescent(w);
 		if (atomic_load(&run->input_done) || atomic_load(&run->stop))
 			if (rte_ring_empty(w->in))
 				break;

@@ -18,6 +18,7 @@
 
 #include "dp_conn.h"
 #include "dp_output.h"
+#include "dp_reload.h"
 
 #define DP_WORKER_BURST 32
 
@@ -38,6 +39,9 @@ struct dp_worker {
 	struct dp_output *out;         /* NULL: no record output */
 	struct dp_output_local outl;
 	struct rte_ring *in;           /* dispatched mode */
+	struct dp_reload *rules;       /* NULL: no rules */
+	const struct dp_rules_db *db;  /* the rule set in use */
+	uint32_t slot;                 /* RCU thread id and scratch slot */
 	uint64_t rx_packets;
 	uint64_t tsc_busy;             /* cycles spent processing bursts */
 	uint64_t tsc_first, tsc_last;

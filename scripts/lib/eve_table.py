@@ -18,11 +18,19 @@ def row(r):
     client = ("[%s]:%d" if ":" in ip else "%s:%d") % (ip, r["src_port"])
     return [client, str(r["dest_port"]), s["helo"] or "-", mail,
             "%d/%d" % (rcpt - rej, rcpt), "yes" if s["tls"] else "no",
-            ",".join(s["anomalies"]) or "-", r["flow"]["state"]]
+            ",".join(s["anomalies"]) or "-", rules(s), r["flow"]["state"]]
+
+
+def rules(s):
+    hits = s.get("rule_hits") or []
+    if not hits:
+        return "-"
+    return "%+d (%s)" % (s["rule_score"], ",".join(str(h["id"]) for h in hits))
 
 
 def main():
-    head = ["CLIENT", "PORT", "HELO", "MAIL FROM", "RCPT ok/all", "TLS", "ANOMALIES", "END"]
+    head = ["CLIENT", "PORT", "HELO", "MAIL FROM", "RCPT ok/all", "TLS", "ANOMALIES",
+            "RULES score (ids)", "END"]
     with open(sys.argv[1], encoding="utf-8") as f:
         rows = [row(json.loads(line)) for line in f if line.strip()]
     widths = [max(len(x[i]) for x in [head] + rows) for i in range(len(head))]

@@ -49,6 +49,22 @@ expect 2 "cannot be passed" -- --pcap "$T/a,b.pcap"
 # root reads anything: only check the permission case as another user
 if [ "$(id -u)" -ne 0 ]; then expect 2 "Permission denied" -- --pcap "$T/noperm.pcap"; fi
 
+# Rules: validated before anything starts, all or nothing.
+RULES="$HERE/../../etc/rules"
+printf 'helo /ok/ score=1 id=1 msg="fine"\nhelo /(/ score=1 id=2 msg="broken"\n' >"$T/bad.rules"
+printf 'helo /a/ score=1 id=7 msg="x"\nrcpt_to /b/ score=1 id=7 msg="y"\n' >"$T/dup.rules"
+printf 'helo /a/ score=high id=8 msg="x"\n' >"$T/score.rules"
+printf 'hello /a/ score=1 id=9 msg="x"\n' >"$T/field.rules"
+expect 2 "bad.rules:2: " -- --check-rules "$T/bad.rules"
+expect 2 "dup.rules:2: duplicate id 7 (first at .*dup.rules:1)" -- --check-rules "$T/dup.rules"
+expect 2 "score.rules:1: " -- --check-rules "$T/score.rules"
+expect 2 "field.rules:1: " -- --check-rules "$T/field.rules"
+expect 2 "missing.rules" -- --check-rules "$T/missing.rules"
+expect 2 "bad.rules:2: " -- --pcap "$T/ok.pcap" --rules "$T/bad.rules"
+expect 0 "" -- --check-rules "$RULES"
+grep -q "rules ok" "$T/out" || { echo "FAIL: --check-rules printed no summary"; fail=1; }
+expect 0 "" -- --check-rules "$RULES/default.rules"
+
 expect 0 "" -- --help
 expect 0 "" -- --pcap "$T/ok.pcap" --eve "$T/ok.ndjson" --stats-json "$T/stats.json"
 n=$(wc -l <"$T/ok.ndjson")

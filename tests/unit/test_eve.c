@@ -14,6 +14,8 @@
 #include <mxscreen/anomaly.h>
 
 #include "check.h"
+#include <mxscreen/field.h>
+
 #include "dp_eve.h"
 
 #define TS0 1254722767529046000ull /* 2009-10-05T06:06:07.529046Z */
@@ -445,6 +447,28 @@ static void build_truncated(void)
 	rec.anomalies = (1u << MXS_ANOMALY_COUNT) - 1;
 }
 
+/* Rule hits: each with its field, the sum, and the count of rules that
+ * matched beyond the stored ones. */
+static struct dp_conn_hits hits;
+
+static void build_hits(void)
+{
+	base_flow();
+	rec.smtp = &sess;
+	dp_smtp_init(&sess, NULL);
+	memset(&hits, 0, sizeof(hits));
+	hits.n = 2;
+	hits.hit[0].id = 1001;
+	hits.hit[0].score = 3;
+	hits.hit[0].field = MXS_FIELD_HELO;
+	hits.hit[1].id = 1500;
+	hits.hit[1].score = -2;
+	hits.hit[1].field = MXS_FIELD_RCPT_TO;
+	hits.score = 1;
+	hits.dropped = 4;
+	rec.hits = &hits;
+}
+
 /* A long bulk flow: 41 digits of counters in the "flow" object. */
 static void build_big_counters(void)
 {
@@ -469,7 +493,7 @@ struct eve_case {
 	"\"state\":\"" state "\"}}\n"
 #define SMTP_EMPTY "\"smtp\":{\"helo\":null,\"helo_verb\":null,\"banner\":null," \
 	"\"extensions\":[],\"transactions\":[],\"tls\":false,\"auth\":null," \
-	"\"commands\":0,\"anomalies\":[]}"
+	"\"commands\":0,\"anomalies\":[],\"rule_hits\":[],\"rule_score\":0}"
 
 static const struct eve_case cases[] = {
 	{ "full record, IPv4", build_full_v4,
@@ -481,7 +505,7 @@ static const struct eve_case cases[] = {
 	  "\"rcpt_to\":[\"bob@example.net\",\"carol@example.net\"],"
 	  "\"rcpt_count\":2,\"rcpt_rejected\":0,\"data\":true,\"last_reply\":250}],"
 	  "\"tls\":false,\"auth\":\"PLAIN\",\"commands\":7,"
-	  "\"anomalies\":[\"pregreet\",\"reasm_gap\"]}"
+	  "\"anomalies\":[\"pregreet\",\"reasm_gap\"],\"rule_hits\":[],\"rule_score\":0}"
 	  FLOW_V4("closed") },
 	{ "IPv6 record", build_ipv6,
 	  "{\"timestamp\":\"2009-10-05T06:06:07.529046Z\",\"event_type\":\"smtp\","
@@ -491,7 +515,7 @@ static const struct eve_case cases[] = {
 	  "\"extensions\":[\"SIZE\",\"NO-SOLICITING\",\"XEXCH50\"],"
 	  "\"transactions\":[{\"mail_from\":\"\",\"rcpt_to\":[\"postmaster@example.net\"],"
 	  "\"rcpt_count\":1,\"rcpt_rejected\":1,\"data\":false,\"last_reply\":550}],"
-	  "\"tls\":true,\"auth\":null,\"commands\":3,\"anomalies\":[]}"
+	  "\"tls\":true,\"auth\":null,\"commands\":3,\"anomalies\":[],\"rule_hits\":[],\"rule_score\":0}"
 	  FLOW_V4("open") },
 	{ "no smtp state", build_null_smtp,
 	  HEAD_V4 SMTP_EMPTY FLOW_V4("reset") },
@@ -512,7 +536,7 @@ static const struct eve_case cases[] = {
 	  "\"rcpt_count\":1,\"rcpt_rejected\":0,\"data\":false,\"last_reply\":250},"
 	  "{\"mail_from\":null,\"rcpt_to\":[\"b@example.net\"],"
 	  "\"rcpt_count\":1,\"rcpt_rejected\":0,\"data\":false,\"last_reply\":null}],"
-	  "\"tls\":false,\"auth\":null,\"commands\":4,\"anomalies\":[]}"
+	  "\"tls\":false,\"auth\":null,\"commands\":4,\"anomalies\":[],\"rule_hits\":[],\"rule_score\":0}"
 	  FLOW_V4("closed") },
 	{ "escaping", build_escapes,
 	  HEAD_V4
@@ -524,7 +548,7 @@ static const struct eve_case cases[] = {
 	  "\"transactions\":[{\"mail_from\":\"\\\"odd\\\\\\\"local\\\"@ex\\u0000mple.org\","
 	  "\"rcpt_to\":[\"\\u00fe\\u00ff@\xce\xb1\xce\xb2.example\"],"
 	  "\"rcpt_count\":1,\"rcpt_rejected\":0,\"data\":false,\"last_reply\":null}],"
-	  "\"tls\":false,\"auth\":\"X\\\"\\\\\",\"commands\":0,\"anomalies\":[]}"
+	  "\"tls\":false,\"auth\":\"X\\\"\\\\\",\"commands\":0,\"anomalies\":[],\"rule_hits\":[],\"rule_score\":0}"
 	  FLOW_V4("closed") },
 	{ "truncated and transactions_total", build_truncated,
 	  HEAD_V4
@@ -542,10 +566,19 @@ static const struct eve_case cases[] = {
 	  "\"anomalies\":[\"pregreet\",\"pipelining_violation\",\"non_smtp_command\","
 	  "\"bare_lf\",\"nul_byte\",\"long_line\",\"unknown_command\","
 	  "\"starttls_injection\",\"bdat_invalid\",\"reasm_overlap_conflict\","
-	  "\"reasm_gap\"]}"
+	  "\"reasm_gap\"],\"rule_hits\":[],\"rule_score\":0}"
 	  FLOW_V4("closed") },
 	/* Regression: the flow counters once shared one small format buffer
 	 * and a ~200 GB flow lost its whole record. */
+	{ "rule hits", build_hits,
+	  HEAD_V4
+	  "\"smtp\":{\"helo\":null,\"helo_verb\":null,\"banner\":null,"
+	  "\"extensions\":[],\"transactions\":[],\"tls\":false,\"auth\":null,"
+	  "\"commands\":0,\"anomalies\":[],"
+	  "\"rule_hits\":[{\"id\":1001,\"field\":\"helo\",\"score\":3},"
+	  "{\"id\":1500,\"field\":\"rcpt_to\",\"score\":-2}],"
+	  "\"rule_score\":1,\"rule_hits_dropped\":4}"
+	  FLOW_V4("closed") },
 	{ "big counters", build_big_counters,
 	  HEAD_V4 SMTP_EMPTY
 	  ",\"flow\":{\"pkts_toserver\":150000000,\"pkts_toclient\":90000000,"
