@@ -52,7 +52,8 @@ static void fold(struct dp_reload *r, const struct dp_rules_db *db)
 
 		if (!h)
 			continue;
-		t = bsearch(&key, r->totals, r->n_totals, sizeof(key), total_cmp);
+		t = r->n_totals ? bsearch(&key, r->totals, r->n_totals, sizeof(key), total_cmp)
+				 : NULL;
 		if (t) {
 			t->hits += h;
 			continue;
