@@ -118,10 +118,25 @@ static void cat(char *b, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
+__attribute__((format(printf, 1, 2), noreturn))
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("rules-bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(3);
+}
+
 static char *xstrdup(const char *s)
 {
 	char *d = strdup(s);
-	if (!d) { perror("strdup"); exit(3); }
+
+	if (!d)
+		die("out of memory");
 	return d;
 }
 
@@ -289,135 +304,137 @@ static void make_values(struct values *vs, const struct pat *pats, uint32_t n_pa
 	}
 }
 
-static int run_size(const struct opts *o, const struct pat *pats, uint32_t n,
-		    struct values *vs, struct result *res)
+/* PCRE2 the Postfix way: patterns in order, stop at the first hit unless
+ * @all. Returns the hits; @ret_sum identifies which rules they were. */
+static inline uint32_t pcre_scan(pcre2_code *const *code, uint32_t n, const char *v,
+				 size_t len, pcre2_match_data *md, int all, uint64_t *ret_sum)
+{
+	uint32_t hits = 0;
+
+	*ret_sum = 0;
+	for (uint32_t j = 0; j < n; j++) {
+		if (pcre2_match(code[j], (PCRE2_SPTR)v, len, 0, 0, md, NULL) < 0)
+			continue;
+		hits++, *ret_sum += mix64(j + 1);
+		if (!all)
+			break;
+	}
+	return hits;
+}
+
+static pcre2_code **pcre_build(const struct pat *pats, uint32_t n, int jit)
+{
+	pcre2_code **code = calloc(n, sizeof(*code));
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE off;
+	int ec;
+
+	if (!code)
+		die("out of memory");
+	for (uint32_t j = 0; j < n; j++) {
+		code[j] = pcre2_compile((PCRE2_SPTR)pats[j].re, PCRE2_ZERO_TERMINATED,
+					pats[j].caseless ? PCRE2_CASELESS : 0, &ec, &off, NULL);
+		if (!code[j]) {
+			pcre2_get_error_message(ec, msg, sizeof(msg));
+			die("pcre2 /%s/: %s", pats[j].re, (char *)msg);
+		}
+		if (jit && pcre2_jit_compile(code[j], PCRE2_JIT_COMPLETE) != 0)
+			die("pcre2 JIT unavailable for /%s/", pats[j].re);
+	}
+	return code;
+}
+
+static void run_size(const struct opts *o, const struct pat *pats, uint32_t n,
+		     struct values *vs, struct result *res)
 {
 	char path[] = "/tmp/rules-bench-XXXXXX.rules", err[DP_RULES_ERR_MAX];
 	struct dp_rules_params prm = { .path = path, .n_scratch = 1 };
 	struct dp_rules_db *db = NULL;
-	uint64_t t_ns[MAX_REPS], t_tsc[MAX_REPS], t0, c0;
-	uint32_t stride, ns, i, j, r;
+	uint64_t t_ns[MAX_REPS], t_x[MAX_REPS], t0, t1, sum;
+	uint32_t stride, ns, i, r;
+	size_t dbsz = 0;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	res->n = n;
 	make_values(vs, pats, n, o->seed);
-	if ((rc = write_rules(pats, n, path)) < 0) {
-		fprintf(stderr, "rules-bench: %s: %s\n", path, strerror(-rc));
-		return 3;
-	}
+	if ((rc = write_rules(pats, n, path)) < 0)
+		die("%s: %s", path, strerror(-rc));
 	t0 = now_ns();
 	rc = dp_rules_load(&prm, &db, err, sizeof(err));
 	res->compile_ms = (double)(now_ns() - t0) / 1e6;
 	unlink(path);
-	if (rc < 0) {
-		fprintf(stderr, "rules-bench: dp_rules_load: %s\n", err);
-		return 3;
-	}
+	if (rc < 0)
+		die("dp_rules_load: %s", err);
 	hs_database_t *hdb = db->db[MXS_FIELD_HELO];
-	size_t dbsz = 0;
-	if (hdb)
-		hs_database_size(hdb, &dbsz);
+	if (!hdb || hs_database_size(hdb, &dbsz) != HS_SUCCESS)
+		die("dp_rules_load gave no helo database");
 	res->db_kib = (double)dbsz / 1024.0;
 
-	/* dp_rules_scan, timed with a no-op callback after one warm-up pass. */
-	for (r = 0; r <= o->hs_reps; r++) {
-		t0 = now_ns(), c0 = tsc();
+	/* Rep 0 of every loop below is a warm-up and not counted. */
+	for (r = 0; r <= o->hs_reps; r++) {   /* dp_rules_scan, no-op callback */
+		t0 = now_ns(), t1 = tsc();
 		for (i = 0; i < vs->n; i++)
 			dp_rules_scan(db, 0, MXS_FIELD_HELO, vs->v[i], vs->len[i], hs_noop, NULL);
 		if (r > 0)
-			t_tsc[r - 1] = tsc() - c0, t_ns[r - 1] = now_ns() - t0;
+			t_x[r - 1] = tsc() - t1, t_ns[r - 1] = now_ns() - t0;
 	}
 	res->hs_ns = (double)median(t_ns, o->hs_reps) / vs->n;
-	res->hs_tsc = (double)median(t_tsc, o->hs_reps) / vs->n;
-	/* Raw hs_scan on the same db: what the wrapper costs on top. */
-	for (r = 0; hdb && r <= o->hs_reps; r++) {
+	res->hs_tsc = (double)median(t_x, o->hs_reps) / vs->n;
+	for (r = 0; r <= o->hs_reps; r++) {   /* raw hs_scan: the wrapper's cost */
 		t0 = now_ns();
 		for (i = 0; i < vs->n; i++)
 			hs_scan(hdb, vs->v[i], (unsigned)vs->len[i], 0, db->scratch[0], raw_noop, NULL);
 		if (r > 0)
 			t_ns[r - 1] = now_ns() - t0;
 	}
-	res->raw_ns = hdb ? (double)median(t_ns, o->hs_reps) / vs->n : 0;
+	res->raw_ns = (double)median(t_ns, o->hs_reps) / vs->n;
 
-	/* PCRE2: one compiled pattern each, one match_data. */
-	pcre2_code **code = calloc(n, sizeof(*code));
+	pcre2_code **code = pcre_build(pats, n, o->jit);
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-	if (!code || !md) { perror("rules-bench"); exit(3); }
-	for (j = 0; j < n; j++) {
-		int ec;
-		PCRE2_SIZE eo;
-		code[j] = pcre2_compile((PCRE2_SPTR)pats[j].re, PCRE2_ZERO_TERMINATED,
-					pats[j].caseless ? PCRE2_CASELESS : 0, &ec, &eo, NULL);
-		if (!code[j]) {
-			PCRE2_UCHAR m[256];
-			pcre2_get_error_message(ec, m, sizeof(m));
-			fprintf(stderr, "rules-bench: pcre2 /%s/: %s\n", pats[j].re, (char *)m);
-			exit(3);
-		}
-		if (o->jit && pcre2_jit_compile(code[j], PCRE2_JIT_COMPLETE) != 0) {
-			fprintf(stderr, "rules-bench: pcre2 JIT unavailable for /%s/\n", pats[j].re);
-			exit(3);
-		}
-	}
 	ns = (uint32_t)(o->pcre_budget / n);
 	ns = ns < 100 ? 100 : ns > vs->n ? vs->n : ns;
 	stride = vs->n / ns;
 	res->sample = ns;
-
-	struct sig *ps = calloc(ns, sizeof(*ps));
+	struct sig *pall = calloc(ns, sizeof(*pall));
 	uint8_t *pfirst = calloc(ns, 1);
-	if (!ps || !pfirst) { perror("rules-bench"); exit(3); }
-	for (r = 0; r <= o->pcre_reps; r++) {       /* first match wins */
+	if (!md || !pall || !pfirst)
+		die("out of memory");
+	for (r = 0; r <= o->pcre_reps; r++) {   /* the two variants alternate */
 		t0 = now_ns();
-		for (i = 0; i < ns; i++) {
-			const char *v = vs->v[i * stride];
-			size_t len = vs->len[i * stride];
-			for (j = 0; j < n; j++)
-				if (pcre2_match(code[j], (PCRE2_SPTR)v, len, 0, 0, md, NULL) >= 0)
-					break;
-			pfirst[i] = j < n;
-		}
+		for (i = 0; i < ns; i++)
+			pfirst[i] = pcre_scan(code, n, vs->v[i * stride], vs->len[i * stride],
+					      md, 0, &sum) > 0;
+		t1 = now_ns();
+		for (i = 0; i < ns; i++)
+			pall[i].count = pcre_scan(code, n, vs->v[i * stride], vs->len[i * stride],
+						  md, 1, &pall[i].sum);
 		if (r > 0)
-			t_ns[r - 1] = now_ns() - t0;
+			t_ns[r - 1] = t1 - t0, t_x[r - 1] = now_ns() - t1;
 	}
 	res->first_ns = (double)median(t_ns, o->pcre_reps) / ns;
-	for (r = 0; r <= o->pcre_reps; r++) {       /* every hit */
-		t0 = now_ns();
-		for (i = 0; i < ns; i++) {
-			const char *v = vs->v[i * stride];
-			size_t len = vs->len[i * stride];
-			struct sig s = { 0, 0 };
-			for (j = 0; j < n; j++)
-				if (pcre2_match(code[j], (PCRE2_SPTR)v, len, 0, 0, md, NULL) >= 0)
-					s.count++, s.sum += mix64(j + 1);
-			ps[i] = s;
-		}
-		if (r > 0)
-			t_ns[r - 1] = now_ns() - t0;
-	}
-	res->all_ns = (double)median(t_ns, o->pcre_reps) / ns;
+	res->all_ns = (double)median(t_x, o->pcre_reps) / ns;
 
-	/* Correctness guard, untimed: same rules for every sampled value. */
+	/* Correctness guard, untimed: the same rules for every sampled value. */
 	for (i = 0; i < ns; i++) {
 		const char *v = vs->v[i * stride];
 		struct sig s = { 0, 0 };
 		int hc = dp_rules_scan(db, 0, MXS_FIELD_HELO, v, vs->len[i * stride], hs_sig, &s);
+
 		res->matching += s.count > 0;
-		if (hc != (int)s.count || s.count != ps[i].count || s.sum != ps[i].sum ||
+		if (hc != (int)s.count || s.count != pall[i].count || s.sum != pall[i].sum ||
 		    (s.count > 0) != pfirst[i]) {
 			if (res->mismatches++ < 5)
 				fprintf(stderr, "rules-bench: N=%u mismatch on \"%s\": hs %d rules, "
 					"pcre2 %u rules (first-match %s)\n", n, v, hc,
-					ps[i].count, pfirst[i] ? "hit" : "none");
+					pall[i].count, pfirst[i] ? "hit" : "none");
 		}
 	}
-	for (j = 0; j < n; j++)
-		pcre2_code_free(code[j]);
-	free(code), free(ps), free(pfirst);
+	for (i = 0; i < n; i++)
+		pcre2_code_free(code[i]);
+	free(code), free(pall), free(pfirst);
 	pcre2_match_data_free(md);
 	dp_rules_db_free(db);
-	return 0;
 }
 
 /* ---- output ---- */
@@ -435,10 +452,8 @@ static void write_json(const struct opts *o, const struct result *res, uint32_t 
 	const struct result *a = find(res, k, TARGET_RATIO_N), *b = find(res, k, TARGET_NS_N);
 	FILE *f = fopen(o->json, "w");
 
-	if (!f) {
-		fprintf(stderr, "rules-bench: %s: %s\n", o->json, strerror(errno));
-		exit(3);
-	}
+	if (!f)
+		die("%s: %s", o->json, strerror(errno));
 	fprintf(f, "{\"seed\":%llu,\"values\":%u,\"hs_reps\":%u,\"pcre2_reps\":%u,"
 		"\"pcre2_jit\":%s,\"results\":[", (unsigned long long)o->seed, o->n_values,
 		o->hs_reps, o->pcre_reps, o->jit ? "true" : "false");
@@ -462,10 +477,8 @@ static void write_json(const struct opts *o, const struct result *res, uint32_t 
 			a ? "," : "", TARGET_NS_N, b->hs_ns, TARGET_NS,
 			b->hs_ns <= TARGET_NS ? "true" : "false");
 	fprintf(f, "}}\n");
-	if (fclose(f)) {
-		fprintf(stderr, "rules-bench: %s: %s\n", o->json, strerror(errno));
-		exit(3);
-	}
+	if (fclose(f))
+		die("%s: %s", o->json, strerror(errno));
 }
 
 static void usage(FILE *f)
@@ -505,13 +518,12 @@ int main(int argc, char **argv)
 		case 's':
 			o.n_sizes = 0;
 			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
-				if (o.n_sizes == MAX_SIZES || parse_u64(t, 1, DP_RULES_MAX, &v)) {
-					usage(stderr);
-					return 2;
-				}
+				if (o.n_sizes == MAX_SIZES || parse_u64(t, 1, DP_RULES_MAX, &v))
+					goto bad;
 				o.sizes[o.n_sizes++] = (uint32_t)v;
 			}
-			if (!o.n_sizes) { usage(stderr); return 2; }
+			if (!o.n_sizes)
+				goto bad;
 			break;
 		case 'v': if (parse_u64(optarg, 100, 10000000, &v)) goto bad;
 			o.n_values = (uint32_t)v, values_set = 1; break;
@@ -544,7 +556,8 @@ int main(int argc, char **argv)
 	struct values vs = { .n = o.n_values, .v = calloc(o.n_values, sizeof(char *)),
 			     .len = calloc(o.n_values, sizeof(size_t)) };
 	struct result res[MAX_SIZES];
-	if (!pats || !vs.v || !vs.len) { perror("rules-bench"); return 3; }
+	if (!pats || !vs.v || !vs.len)
+		die("out of memory");
 	rng_state = o.seed;
 	for (uint32_t i = 0; i < max_n; i++)   /* size N uses the first N */
 		gen_pattern(i, &pats[i]);
@@ -560,8 +573,7 @@ int main(int argc, char **argv)
 	uint32_t bad = 0;
 	for (uint32_t k = 0; k < o.n_sizes; k++) {
 		struct result *x = &res[k];
-		if ((c = run_size(&o, pats, o.sizes[k], &vs, x)) != 0)
-			return c;
+		run_size(&o, pats, o.sizes[k], &vs, x);
 		bad += x->mismatches;
 		printf("%6u %10.1f %8.1f %8.1f %8.0f %8.1f %11.1f %10.1f %7.1f %7.1f %7u %6u %5u\n",
 		       x->n, x->compile_ms, x->db_kib, x->hs_ns, x->hs_tsc, x->raw_ns,
