@@ -44,8 +44,19 @@ struct dp_conn_hits {
 	} hit[DP_CONN_MAX_HITS];
 };
 
+/* The control plane's verdict on the client, when the dataplane knows one. */
+struct dp_conn_verdict {
+	uint8_t action;         /* enum mxs_action */
+	uint8_t would_be;
+	uint8_t shadow;
+	uint8_t pad;
+	int32_t score;
+	uint32_t reasons;       /* MXS_REASON_BIT() */
+};
+
 struct dp_conn_record {
 	const struct dp_flow *flow;
+	const struct dp_conn_verdict *verdict; /* NULL: none known */
 	const struct dp_smtp_session *smtp; /* NULL: no payload was parsed */
 	const struct dp_conn_hits *hits;    /* NULL with smtp */
 	uint32_t anomalies;                 /* parser | reassembly */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <mxscreen/field.h>
+#include <mxscreen/verdict.h>
 
 #include "dp_eve.h"
 
@@ -165,6 +166,24 @@ static void put_hits(struct out *o, const struct dp_conn_hits *h)
 		putf(o, ",\"rule_hits_dropped\":%u", h->dropped);
 }
 
+static void put_verdict(struct out *o, const struct dp_conn_verdict *v)
+{
+	int first = 1;
+
+	putf(o, ",\"verdict\":{\"action\":\"%s\",\"score\":%" PRId32 ",\"reasons\":[",
+	     mxs_action_name(v->action), v->score);
+	for (unsigned i = 0; i < MXS_REASON_COUNT; i++) {
+		if (!(v->reasons & (1u << i)))
+			continue;
+		putf(o, "%s\"%s\"", first ? "" : ",", mxs_reason_name(i));
+		first = 0;
+	}
+	putf(o, "],\"shadow\":%s", v->shadow ? "true" : "false");
+	if (v->shadow)
+		putf(o, ",\"would_be\":\"%s\"", mxs_action_name(v->would_be));
+	put(o, "}", 1);
+}
+
 static void put_smtp(struct out *o, const struct dp_smtp_session *s, uint32_t anomalies,
 		     const struct dp_conn_hits *hits)
 {
@@ -234,6 +253,8 @@ size_t dp_eve_format(char *buf, size_t cap, const struct dp_conn_record *r)
 	put_addr(&o, f, srv);
 	putf(&o, ",\"dest_port\":%u,", f->key.port[srv]);
 	put_smtp(&o, r->smtp, r->anomalies, r->hits);
+	if (r->verdict)
+		put_verdict(&o, r->verdict);
 	/* One counter a call: putf's scratch buffer is small. */
 	putf(&o, ",\"flow\":{\"pkts_toserver\":%" PRIu32, f->pkts[0]);
 	putf(&o, ",\"pkts_toclient\":%" PRIu32, f->pkts[1]);

@@ -24,6 +24,7 @@
 #include <rte_mbuf_dyn.h>
 
 #include "dp_capture.h"
+#include "dp_link.h"
 #include "dp_opts.h"
 #include "dp_reload.h"
 #include "dp_rules.h"
@@ -37,6 +38,7 @@
 
 static struct dp_run run = { .ts_off = -1 };
 static struct dp_reload *reload;
+static struct dp_link *ctl_link;
 
 __attribute__((format(printf, 2, 3), noreturn))
 static void die(int status, const char *fmt, ...)
@@ -168,7 +170,7 @@ static void build_eal_args(struct eal_args *e, char **user, int nuser,
 		/* --no-huge implies legacy memory, which EAL refuses with
 		 * --in-memory; --no-shconf leaves no files behind either. */
 		/* mbufs (8191 + 1024 a worker, 2.3 KB each) and rings. */
-		mem_mb = 96 + 3 * (long)o->workers;
+		mem_mb = 96 + 3 * (long)o->workers + (o->control ? 48 : 0);
 		if (hugepages_free_mb() >= (unsigned long)mem_mb) {
 			eal_add(e, "--in-memory");
 		} else {
@@ -339,8 +341,16 @@ int main(int argc, char **argv)
 		if (!out)
 			die(EXIT_USAGE, "--eve %s: %s", o.eve, strerror(errno));
 	}
+	if (o.control) {
+		struct dp_link_params lp = { o.control, 8192, o.pcap != NULL };
+
+		ctl_link = dp_link_create(&lp);
+		if (!ctl_link)
+			die(EXIT_RUNTIME, "--control %s: %s", o.control, strerror(errno));
+	}
 	for (unsigned i = 0; i < o.workers; i++) {
 		w[i] = worker_create(i, &o, out);
+		w[i]->link = ctl_link;
 		w[i]->rules = reload;
 		w[i]->slot = i;
 	}
@@ -371,6 +381,9 @@ int main(int argc, char **argv)
 	}
 	tot.workers = o.workers;
 	tot.rules = reload;
+	dp_link_stop(ctl_link);  /* flushes what the workers queued */
+	dp_link_stats(ctl_link, &tot.link);
+	tot.has_link = ctl_link != NULL;
 	tot.tsc_hz = rte_get_tsc_hz();
 	tot.dispatch_drops = run.dispatch_drops;
 	for (unsigned i = 0; i < o.workers; i++) {
@@ -392,6 +405,7 @@ int main(int argc, char **argv)
 		die(EXIT_RUNTIME, "--stats-json %s: %s", o.stats_json, strerror(-r));
 	dp_stats_summary(stderr, &tot);
 	dp_reload_destroy(reload);
+	dp_link_destroy(ctl_link);
 	for (unsigned i = 0; i < o.workers; i++) {
 		dp_conn_tracker_free(w[i]->trk);
 		rte_ring_free(w[i]->in);

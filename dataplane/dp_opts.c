@@ -26,6 +26,7 @@ const char *dp_opts_usage(void)
 	       "  --rules PATH         match HELO/MAIL FROM/RCPT TO against a rules file or a\n"
 	       "                       directory of *.rules; SIGHUP reloads it\n"
 	       "  --check-rules PATH   validate rules and exit (0 ok, 2 bad)\n"
+	       "  --control SOCK       send observations to mxscreend, take verdicts back\n"
 	       "  --help               this text\n"
 	       "exit status: 0 ok, 1 runtime failure, 2 bad option or input file\n";
 }
@@ -72,7 +73,7 @@ bad:
 int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t errlen)
 {
 	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_WORKERS, O_HELP,
-	       O_RULES, O_CHECK_RULES };
+	       O_RULES, O_CHECK_RULES, O_CONTROL };
 	static const struct option lopts[] = {
 		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "eve", required_argument, NULL, O_EVE },
@@ -83,6 +84,7 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 		{ "help", no_argument, NULL, O_HELP },
 		{ "rules", required_argument, NULL, O_RULES },
 		{ "check-rules", required_argument, NULL, O_CHECK_RULES },
+		{ "control", required_argument, NULL, O_CONTROL },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -131,6 +133,13 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 			break;
 		case O_CHECK_RULES:
 			o->check_rules = optarg;
+			break;
+		case O_CONTROL:
+			if (strlen(optarg) >= 108) {
+				snprintf(err, errlen, "--control: socket path longer than 107 bytes");
+				return -EINVAL;
+			}
+			o->control = optarg;
 			break;
 		case O_HELP:
 			o->help = 1;

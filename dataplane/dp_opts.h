@@ -18,6 +18,7 @@ struct dp_opts {
 	const char *stats_json;    /* stats output, "-" stdout, NULL none */
 	const char *rules;         /* rules file or directory, NULL none */
 	const char *check_rules;   /* validate this and exit */
+	const char *control;       /* mxscreend's dataplane_socket, NULL none */
 	uint16_t smtp_ports[DP_OPTS_MAX_PORTS];
 	uint32_t n_smtp_ports;
 	uint32_t max_flows;        /* all workers together */

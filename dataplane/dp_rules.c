@@ -768,8 +768,410 @@ static void loader_fini(struct loader *ld)
 	free(ld->arena.p);
 }
 
-/* Compile field @f's rules; 0 with db->db[f] NULL when it has none. */
-static int compile_field(struct loader *ld, struct dp_rules_db *db, unsigned f)
+/* ---- literal fast path ----------------------------------------------------
+ *
+ * Rules whose pattern is a pure literal in one of three anchored shapes
+ * never reach Hyperscan; hash lookups give exactly Hyperscan's answer:
+ *   exact   ^LIT$  the value is LIT;
+ *   suffix  LIT$   LIT starts with '.' or '@' (written \. or @ or \@) and
+ *                  the value ends with LIT: only the value's suffixes that
+ *                  start at a '.' or '@' byte are looked up;
+ *   prefix  ^LIT   the value starts with LIT; only the LIT_PREFIX_LENS most
+ *                  common lengths (each costs a lookup per scan), prefix
+ *                  rules of other lengths stay in Hyperscan.
+ * LIT: one or more of: ASCII letters and digits, the punctuation lit_plain()
+ * lists, and a backslash before any ASCII punctuation (\. \- \@ \+ \$ ...).
+ * Anything else (a class, quantifier, group, alternation, '.', \d, \x41,
+ * an inner ^ or $, a space, a non-ASCII byte) keeps the rule in Hyperscan,
+ * as does flag u (Unicode case folding). Flag i folds ASCII letters only,
+ * which is all Hyperscan folds without u.
+ * '$' is PCRE's (and Hyperscan's): the end of the value or just before a
+ * final '\n'. LIT never holds a newline, so a value ending in '\n' is
+ * looked up without that byte; "LIT\n\n" matches no $ rule, as in PCRE.
+ * A rule hits at most once per scan: it lives in one table under one key,
+ * and that key can only sit at one place in the value.
+ * Keys are hashed folded; case-sensitive rules then compare the bytes as
+ * written. Lookups allocate nothing and read at most max_len bytes of the
+ * value, however long it is.
+ */
+#define LIT_SEED 0xcbf29ce484222325ull     /* FNV-1a */
+#define LIT_PRIME 0x100000001b3ull
+#define LIT_PREFIX_LENS 8u
+
+enum { LIT_NONE, LIT_EXACT, LIT_SUFFIX, LIT_PREFIX };
+
+struct lit_slot {
+	uint64_t hash;          /* of the folded key */
+	uint32_t len;           /* key bytes */
+	uint32_t key;           /* offset in keys of one spelling of the key */
+	uint32_t ref;           /* first of its refs */
+	uint32_t n_ref;         /* 0: empty slot */
+};
+
+struct lit_ref {
+	uint32_t rule;          /* rule index */
+	uint32_t raw;           /* offset in keys of the literal as written */
+	uint8_t caseless;       /* flag i: any case; else the bytes in raw */
+	uint8_t suffix;         /* end table: 1 suffix rule, 0 exact rule */
+};
+
+struct lit_table {
+	struct lit_slot *slot;  /* NULL: no key */
+	uint32_t mask;          /* slots - 1, slots a power of two */
+	unsigned shift;         /* 64 - log2(slots) */
+	uint32_t min_len, max_len;
+};
+
+struct dp_rules_lit {
+	struct lit_table end;   /* exact and suffix keys, hashed last byte first */
+	struct lit_table pre;   /* prefix keys, hashed first byte first */
+	uint8_t *pre_len;       /* [len] != 0: look up prefixes of len bytes */
+	struct lit_ref *ref;    /* grouped by slot */
+	char *keys;             /* the literals as written, back to back */
+};
+
+/* A fast-path candidate while loading. */
+struct lit_cand {
+	uint32_t rule, len, off;
+	uint8_t shape, caseless;
+	const char *key;        /* keys + off, once keys stops moving */
+};
+
+static inline unsigned char lit_fold(unsigned char c)
+{
+	return (unsigned)(c - 'A') < 26u ? (unsigned char)(c | 0x20) : c;
+}
+
+static inline uint64_t lit_step(uint64_t h, unsigned char c)
+{
+	return (h ^ lit_fold(c)) * LIT_PRIME;
+}
+
+static inline uint32_t lit_home(uint64_t h, unsigned shift)
+{
+	return (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> shift);
+}
+
+static inline bool lit_eq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lit_fold((unsigned char)a[i]) != lit_fold((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+/* Bytes that stand for themselves unescaped, outside a class, in PCRE and
+ * Hyperscan (no x flag can be in force: that needs a group). */
+static bool lit_plain(unsigned char c)
+{
+	return is_alnum(c) || (c && strchr("-_@:,=%/!~<>&;'\"", c));
+}
+
+/*
+ * The shape of @pat (LIT_*) and its literal, unescaped, into @out (room
+ * for strlen(pat) bytes) with its length in *@ret_len.
+ */
+static int lit_parse(const char *pat, char *out, uint32_t *ret_len)
+{
+	const char *s = pat;
+	bool head = false, tail = false;
+	uint32_t n = 0;
+
+	if (*s == '^') {
+		head = true;
+		s++;
+	}
+	while (*s) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\') {
+			unsigned char d = (unsigned char)s[1];
+
+			/* \ before punctuation: that byte; before anything else
+			 * (\d, \x41, \Q, \1, \ , a newline, non-ASCII): not ours */
+			if (d < 0x21 || d > 0x7e || is_alnum(d))
+				return LIT_NONE;
+			out[n++] = (char)d;
+			s += 2;
+		} else if (c == '$' && !s[1]) {
+			tail = true;
+			s++;
+		} else if (lit_plain(c)) {
+			out[n++] = (char)c;
+			s++;
+		} else {
+			return LIT_NONE;
+		}
+	}
+	*ret_len = n;
+	if (!n)
+		return LIT_NONE;            /* ^$ and the like: Hyperscan's call */
+	if (head)
+		return tail ? LIT_EXACT : LIT_PREFIX;
+	if (tail && (out[0] == '.' || out[0] == '@'))
+		return LIT_SUFFIX;
+	return LIT_NONE;
+}
+
+static int lit_cand_table(const struct lit_cand *c)
+{
+	return c->shape == LIT_PREFIX;
+}
+
+/* Table, then length, then folded key, then rule index. */
+static int lit_cand_cmp(const void *va, const void *vb)
+{
+	const struct lit_cand *a = va, *b = vb;
+	int ta = lit_cand_table(a), tb = lit_cand_table(b);
+
+	if (ta != tb)
+		return ta - tb;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	for (uint32_t i = 0; i < a->len; i++) {
+		unsigned char x = lit_fold((unsigned char)a->key[i]);
+		unsigned char y = lit_fold((unsigned char)b->key[i]);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return a->rule < b->rule ? -1 : a->rule > b->rule;
+}
+
+static bool lit_same_key(const struct lit_cand *a, const struct lit_cand *b)
+{
+	return lit_cand_table(a) == lit_cand_table(b) && a->len == b->len &&
+	       lit_eq(a->key, b->key, a->len);
+}
+
+static int cmp_u32_pair_count(const void *va, const void *vb)
+{
+	const uint32_t *a = va, *b = vb;   /* {len, count}: most common first */
+
+	if (a[1] != b[1])
+		return a[1] > b[1] ? -1 : 1;
+	return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+static int cmp_u32v(const void *va, const void *vb)
+{
+	uint32_t a = *(const uint32_t *)va, b = *(const uint32_t *)vb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Keep the prefix candidates of the LIT_PREFIX_LENS most common lengths;
+ * returns the new candidate count, or UINT32_MAX when out of memory. */
+static uint32_t lit_pick_prefixes(struct lit_cand *cand, uint32_t n)
+{
+	uint32_t *lens, (*runs)[2], n_pre = 0, n_runs = 0, keep[LIT_PREFIX_LENS], n_keep, o = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		n_pre += cand[i].shape == LIT_PREFIX;
+	if (!n_pre)
+		return n;
+	lens = malloc(n_pre * sizeof(*lens));
+	runs = malloc(n_pre * sizeof(*runs));
+	if (!lens || !runs) {
+		free(lens);
+		free(runs);
+		return UINT32_MAX;
+	}
+	n_pre = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (cand[i].shape == LIT_PREFIX)
+			lens[n_pre++] = cand[i].len;
+	qsort(lens, n_pre, sizeof(*lens), cmp_u32v);
+	for (uint32_t i = 0; i < n_pre; i++) {
+		if (n_runs && runs[n_runs - 1][0] == lens[i]) {
+			runs[n_runs - 1][1]++;
+		} else {
+			runs[n_runs][0] = lens[i];
+			runs[n_runs++][1] = 1;
+		}
+	}
+	qsort(runs, n_runs, sizeof(*runs), cmp_u32_pair_count);
+	n_keep = n_runs < LIT_PREFIX_LENS ? n_runs : LIT_PREFIX_LENS;
+	for (uint32_t k = 0; k < n_keep; k++)
+		keep[k] = runs[k][0];
+	free(lens);
+	free(runs);
+	for (uint32_t i = 0; i < n; i++) {
+		bool ok = cand[i].shape != LIT_PREFIX;
+
+		for (uint32_t k = 0; !ok && k < n_keep; k++)
+			ok = cand[i].len == keep[k];
+		if (ok)
+			cand[o++] = cand[i];
+	}
+	return o;
+}
+
+static uint64_t lit_key_hash(const char *k, uint32_t len, bool backwards)
+{
+	uint64_t h = LIT_SEED;
+
+	for (uint32_t i = 0; i < len; i++)
+		h = lit_step(h, (unsigned char)k[backwards ? len - 1 - i : i]);
+	return h;
+}
+
+/* Slots for @n keys of @cand[0..n) (sorted, grouped), refs from @ref0. */
+static int lit_table_fill(struct lit_table *t, const struct lit_cand *cand, uint32_t n,
+			  uint32_t n_keys, struct lit_ref *refs, uint32_t ref0, bool backwards)
+{
+	uint32_t cap = 8;
+	unsigned bits = 3;
+
+	if (!n)
+		return 0;
+	while (cap < 2 * n_keys) {
+		cap *= 2;
+		bits++;
+	}
+	t->slot = calloc(cap, sizeof(*t->slot));
+	if (!t->slot)
+		return -ENOMEM;
+	t->mask = cap - 1;
+	t->shift = 64 - bits;
+	t->min_len = UINT32_MAX;
+	for (uint32_t i = 0, g; i < n; i = g) {
+		uint64_t h = lit_key_hash(cand[i].key, cand[i].len, backwards);
+		struct lit_slot *s;
+		uint32_t j;
+
+		for (g = i + 1; g < n && lit_same_key(&cand[i], &cand[g]); g++)
+			;
+		for (j = lit_home(h, t->shift); t->slot[j].n_ref; j = (j + 1) & t->mask)
+			;
+		s = &t->slot[j];
+		s->hash = h;
+		s->len = cand[i].len;
+		s->key = cand[i].off;
+		s->ref = ref0 + i;
+		s->n_ref = g - i;
+		for (uint32_t k = i; k < g; k++) {
+			refs[ref0 + k].rule = cand[k].rule;
+			refs[ref0 + k].raw = cand[k].off;
+			refs[ref0 + k].caseless = cand[k].caseless;
+			refs[ref0 + k].suffix = cand[k].shape == LIT_SUFFIX;
+		}
+		if (s->len < t->min_len)
+			t->min_len = s->len;
+		if (s->len > t->max_len)
+			t->max_len = s->len;
+	}
+	return 0;
+}
+
+static void lit_free(struct dp_rules_lit *L)
+{
+	if (!L)
+		return;
+	free(L->end.slot);
+	free(L->pre.slot);
+	free(L->pre_len);
+	free(L->ref);
+	free(L->keys);
+	free(L);
+}
+
+/* Field @f's fast-path rules into db->lit[f]; marks them in @on_lit. */
+static int lit_build(struct loader *ld, struct dp_rules_db *db, unsigned f, uint8_t *on_lit)
+{
+	struct rbuf keys = { 0 };
+	struct lit_cand *cand = NULL;
+	struct dp_rules_lit *L = NULL;
+	uint32_t n = 0, n_cand = 0, n_end = 0, keys_end = 0, keys_pre = 0;
+	int rc = -ENOMEM;
+
+	for (uint32_t i = 0; i < db->n_rules; i++)
+		n += db->rules[i].field == f;
+	if (!n)
+		return 0;
+	cand = malloc(n * sizeof(*cand));
+	if (!cand)
+		goto out;
+	for (uint32_t i = 0; i < db->n_rules; i++) {
+		const struct dp_rule *r = &db->rules[i];
+		size_t plen = strlen(r->pattern);
+		uint32_t len;
+		int shape;
+
+		if (r->field != f || (r->flags & DP_RULE_F_UTF8))
+			continue;
+		if (keys.len + plen >= UINT32_MAX)
+			break;                  /* cannot happen: lines are short */
+		if (rbuf_reserve(&keys, plen) < 0)
+			goto out;
+		shape = lit_parse(r->pattern, keys.p + keys.len, &len);
+		if (shape == LIT_NONE)
+			continue;
+		cand[n_cand].rule = i;
+		cand[n_cand].len = len;
+		cand[n_cand].off = (uint32_t)keys.len;
+		cand[n_cand].shape = (uint8_t)shape;
+		cand[n_cand].caseless = !!(r->flags & DP_RULE_F_CASELESS);
+		n_cand++;
+		keys.len += len;
+	}
+	n_cand = lit_pick_prefixes(cand, n_cand);
+	if (n_cand == UINT32_MAX)
+		goto out;
+	if (!n_cand) {
+		rc = 0;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n_cand; i++)
+		cand[i].key = keys.p + cand[i].off;
+	qsort(cand, n_cand, sizeof(*cand), lit_cand_cmp);
+	for (uint32_t i = 0; i < n_cand; i++) {
+		bool first = !i || !lit_same_key(&cand[i - 1], &cand[i]);
+
+		if (lit_cand_table(&cand[i]))
+			keys_pre += first;
+		else
+			n_end++, keys_end += first;
+	}
+
+	L = calloc(1, sizeof(*L));
+	if (!L)
+		goto out;
+	L->ref = malloc(n_cand * sizeof(*L->ref));
+	if (!L->ref)
+		goto out;
+	if (lit_table_fill(&L->end, cand, n_end, keys_end, L->ref, 0, true) < 0 ||
+	    lit_table_fill(&L->pre, cand + n_end, n_cand - n_end, keys_pre, L->ref,
+			   n_end, false) < 0)
+		goto out;
+	if (L->pre.slot) {
+		L->pre_len = calloc(L->pre.max_len + 1u, 1);
+		if (!L->pre_len)
+			goto out;
+		for (uint32_t i = n_end; i < n_cand; i++)
+			L->pre_len[cand[i].len] = 1;
+	}
+	for (uint32_t i = 0; i < n_cand; i++)
+		on_lit[cand[i].rule] = 1;
+	L->keys = keys.p;
+	keys.p = NULL;
+	db->lit[f] = L;
+	db->n_lit[f] = n_cand;
+	L = NULL;
+	rc = 0;
+out:
+	if (rc < 0)
+		rc = plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
+	lit_free(L);
+	free(keys.p);
+	free(cand);
+	return rc;
+}
+
+/* Compile field @f's rules but those in @on_lit; 0 with db->db[f] NULL
+ * when that leaves none. */
+static int compile_field(struct loader *ld, struct dp_rules_db *db, unsigned f,
+			 const uint8_t *on_lit)
 {
 	const char **exprs = NULL;
 	unsigned *flags = NULL, *ids = NULL;
@@ -779,7 +1181,7 @@ static int compile_field(struct loader *ld, struct dp_rules_db *db, unsigned f)
 	int rc = 0;
 
 	for (uint32_t i = 0; i < db->n_rules; i++)
-		n += db->rules[i].field == f;
+		n += db->rules[i].field == f && !on_lit[i];
 	if (!n)
 		return 0;
 	map = malloc(n * sizeof(*map));
@@ -795,7 +1197,7 @@ static int compile_field(struct loader *ld, struct dp_rules_db *db, unsigned f)
 	for (uint32_t i = 0; i < db->n_rules; i++) {
 		const struct dp_rule *r = &db->rules[i];
 
-		if (r->field != f)
+		if (r->field != f || on_lit[i])
 			continue;
 		map[n] = i;
 		exprs[n] = r->pattern;
@@ -838,10 +1240,12 @@ out:
 	return rc;
 }
 
-static int build_db(struct loader *ld, uint32_t n_scratch, struct dp_rules_db **ret_db)
+static int build_db(struct loader *ld, uint32_t n_scratch, bool fast,
+		    struct dp_rules_db **ret_db)
 {
 	struct dp_rules_db *db;
 	hs_scratch_t *proto = NULL;
+	uint8_t *on_lit = NULL;     /* [rule index]: on the literal fast path */
 	size_t hits_bytes;
 	void *hits;
 	int rc = 0;
@@ -855,7 +1259,8 @@ static int build_db(struct loader *ld, uint32_t n_scratch, struct dp_rules_db **
 	db->n_rules = ld->n_rules;
 	db->rules = calloc(ld->n_rules ? ld->n_rules : 1, sizeof(*db->rules));
 	db->scratch = calloc(n_scratch, sizeof(*db->scratch));
-	if (!db->rules || !db->scratch) {
+	on_lit = calloc(ld->n_rules ? ld->n_rules : 1, 1);
+	if (!db->rules || !db->scratch || !on_lit) {
 		rc = plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
 		goto fail;
 	}
@@ -875,12 +1280,19 @@ static int build_db(struct loader *ld, uint32_t n_scratch, struct dp_rules_db **
 	}
 
 	for (unsigned f = 0; f < MXS_FIELD_COUNT; f++) {
-		rc = compile_field(ld, db, f);
+		if (fast) {
+			rc = lit_build(ld, db, f, on_lit);
+			if (rc < 0)
+				goto fail;
+		}
+		rc = compile_field(ld, db, f, on_lit);
 		if (rc < 0)
 			goto fail;
 	}
 
-	/* One prototype sized for every field's db, then a clone per slot. */
+	/* One prototype sized for every field's db, then a clone per slot;
+	 * no Hyperscan db at all (every rule on the fast path, or none):
+	 * no scratch, and dp_rules_scan never asks for one. */
 	for (unsigned f = 0; f < MXS_FIELD_COUNT; f++) {
 		hs_error_t e;
 
@@ -920,12 +1332,14 @@ static int build_db(struct loader *ld, uint32_t n_scratch, struct dp_rules_db **
 
 	if (proto)
 		hs_free_scratch(proto);
+	free(on_lit);
 	*ret_db = db;
 	return 0;
 
 fail:
 	if (proto)
 		hs_free_scratch(proto);
+	free(on_lit);
 	dp_rules_db_free(db);
 	return rc;
 }
@@ -934,6 +1348,7 @@ int dp_rules_load(const struct dp_rules_params *p, struct dp_rules_db **ret_db,
 		  char *err, size_t errlen)
 {
 	struct loader ld = { .err = err, .errlen = errlen };
+	const char *nofast = getenv("MXS_RULES_NO_FASTPATH");   /* tests only */
 	struct stat st;
 	int rc;
 
@@ -956,7 +1371,8 @@ int dp_rules_load(const struct dp_rules_params *p, struct dp_rules_db **ret_db,
 	else
 		rc = load_file(&ld, p->path);
 	if (!rc)
-		rc = build_db(&ld, p->n_scratch, ret_db);
+		rc = build_db(&ld, p->n_scratch, !(nofast && *nofast && strcmp(nofast, "0")),
+			      ret_db);
 	loader_fini(&ld);
 	return rc;
 }
@@ -969,6 +1385,7 @@ void dp_rules_db_free(struct dp_rules_db *db)
 		if (db->db[f])
 			hs_free_database(db->db[f]);
 		free(db->expr_rule[f]);
+		lit_free(db->lit[f]);
 	}
 	for (uint32_t i = 0; db->scratch && i < db->n_scratch; i++)
 		if (db->scratch[i])
@@ -989,11 +1406,8 @@ struct scan_ctx {
 	int count;
 };
 
-static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
-		    unsigned int flags, void *vctx)
+static inline void rule_hit(struct scan_ctx *c, uint32_t ri)
 {
-	struct scan_ctx *c = vctx;
-	uint32_t ri = c->expr_rule[id];
 	uint64_t *h = &c->row[ri];
 
 	/* One writer per row; relaxed so dp_rules_hits may read concurrently. */
@@ -1001,7 +1415,87 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	if (c->fn)
 		c->fn(c->ctx, &c->rules[ri], ri);
 	c->count++;
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+		    unsigned int flags, void *vctx)
+{
+	struct scan_ctx *c = vctx;
+
+	rule_hit(c, c->expr_rule[id]);
 	return 0;
+}
+
+/* The slot of key v[0..len) with hash @h in @t, or NULL. */
+static inline const struct lit_slot *lit_find(const struct dp_rules_lit *L,
+					      const struct lit_table *t, uint64_t h,
+					      const char *v, size_t len)
+{
+	for (uint32_t i = lit_home(h, t->shift);; i = (i + 1) & t->mask) {
+		const struct lit_slot *s = &t->slot[i];
+
+		if (!s->n_ref)
+			return NULL;
+		if (s->hash == h && s->len == len && lit_eq(v, L->keys + s->key, len))
+			return s;
+	}
+}
+
+/* The rules of slot @s whose key sits at @v; @whole: v is the whole value
+ * (exact rules apply too, not only suffix rules). */
+static inline void lit_hits(const struct dp_rules_lit *L, const struct lit_slot *s,
+			    const char *v, bool whole, struct scan_ctx *c)
+{
+	for (uint32_t k = s->ref; k < s->ref + s->n_ref; k++) {
+		const struct lit_ref *r = &L->ref[k];
+
+		if (!whole && !r->suffix)
+			continue;
+		if (!r->caseless && memcmp(v, L->keys + r->raw, s->len))
+			continue;
+		rule_hit(c, r->rule);
+	}
+}
+
+static void lit_scan(const struct dp_rules_lit *L, const char *v, size_t n,
+		     struct scan_ctx *c)
+{
+	const struct lit_table *t = &L->end;
+	const struct lit_slot *s;
+	size_t e = n && v[n - 1] == '\n' ? n - 1 : n;    /* $ before a final \n */
+	uint64_t h;
+
+	if (t->slot && e >= t->min_len) {
+		size_t lo = e > t->max_len ? e - t->max_len : 0;
+
+		/* Every suffix's hash on the way from the end to the front;
+		 * look up those at a '.' or '@', and the whole value. */
+		h = LIT_SEED;
+		for (size_t i = e; i-- > lo;) {
+			unsigned char ch = (unsigned char)v[i];
+
+			h = lit_step(h, ch);
+			if ((i && ch != '.' && ch != '@') || e - i < t->min_len)
+				continue;
+			s = lit_find(L, t, h, v + i, e - i);
+			if (s)
+				lit_hits(L, s, v + i, i == 0, c);
+		}
+	}
+	t = &L->pre;
+	if (t->slot && n >= t->min_len) {
+		size_t hi = n < t->max_len ? n : t->max_len;
+
+		h = LIT_SEED;
+		for (size_t i = 0; i < hi; i++) {
+			h = lit_step(h, (unsigned char)v[i]);
+			if (!L->pre_len[i + 1])
+				continue;
+			s = lit_find(L, t, h, v, i + 1);
+			if (s)
+				lit_hits(L, s, v, true, c);
+		}
+	}
 }
 
 int dp_rules_scan(const struct dp_rules_db *db, uint32_t slot, unsigned field,
@@ -1011,18 +1505,23 @@ int dp_rules_scan(const struct dp_rules_db *db, uint32_t slot, unsigned field,
 	hs_error_t e;
 
 	assert(db && slot < db->n_scratch && field < MXS_FIELD_COUNT);
-	if (!db->db[field])
+	if (!db->db[field] && !db->lit[field])
 		return 0;
-	if (n > UINT_MAX)
+	if (db->db[field] && n > UINT_MAX)
 		return -EIO;       /* Hyperscan lengths are unsigned int */
+	if (!p)
+		p = "";
 	c.rules = db->rules;
 	c.expr_rule = db->expr_rule[field];
 	c.row = db->hits + (size_t)slot * db->hits_stride;
 	c.fn = fn;
 	c.ctx = ctx;
 	c.count = 0;
-	e = hs_scan(db->db[field], p ? p : "", (unsigned int)n, 0, db->scratch[slot],
-		    on_match, &c);
+	if (db->lit[field])
+		lit_scan(db->lit[field], p, n, &c);
+	if (!db->db[field])
+		return c.count;
+	e = hs_scan(db->db[field], p, (unsigned int)n, 0, db->scratch[slot], on_match, &c);
 	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
 		return -EIO;
 	return c.count;

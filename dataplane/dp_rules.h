@@ -22,6 +22,16 @@
  * Keys may come in any order, each exactly once.
  * A directory loads its *.rules files in byte order of their names; macros
  * carry across files in that order.
+ *
+ * Literal fast path: a rule whose pattern is a pure literal LIT in one of
+ * the shapes ^LIT$, LIT$ with LIT starting with "\." or "@", or ^LIT
+ * (the exact rules are in dp_rules.c) is answered by hash lookups, never by
+ * Hyperscan, with the same matches, hits and counts. db->db[f] holds only
+ * field f's other rules, so it is NULL when all of them (or none) are on
+ * the fast path; db->n_lit[f] counts those that are.
+ * Test only: MXS_RULES_NO_FASTPATH set (non-empty, not "0") in the
+ * environment of dp_rules_load puts every rule in Hyperscan, so tests can
+ * compare the two paths. Never set it in production.
  */
 #ifndef DP_RULES_H
 #define DP_RULES_H
@@ -56,14 +66,18 @@ struct dp_rule {
 struct dp_rules_db {
 	uint32_t n_rules;
 	struct dp_rule *rules;               /* by rule index */
-	hs_database_t *db[MXS_FIELD_COUNT];  /* NULL: no rule for the field */
+	hs_database_t *db[MXS_FIELD_COUNT];  /* NULL: no Hyperscan rule for the field */
 	/* Hyperscan expression id of field f's db -> rule index */
 	uint32_t *expr_rule[MXS_FIELD_COUNT];
 	uint32_t n_scratch;
-	hs_scratch_t **scratch;              /* one per lcore slot */
+	hs_scratch_t **scratch;              /* one per lcore slot; all NULL when no
+	                                        field has a Hyperscan db */
 	uint64_t *hits;                      /* [slot * hits_stride + rule index] */
 	uint32_t hits_stride;                /* rule count rounded up to a cache line */
 	char *strings;                       /* file names, msgs, patterns */
+	/* literal fast path of field f (opaque, dp_rules.c); NULL: none */
+	struct dp_rules_lit *lit[MXS_FIELD_COUNT];
+	uint32_t n_lit[MXS_FIELD_COUNT];     /* field f's rules on the fast path */
 };
 
 struct dp_rules_params {

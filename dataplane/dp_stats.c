@@ -87,6 +87,13 @@ int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
 		dp_reload_write_json(t->rules, f);
 		fputc('}', f);
 	}
+	if (t->has_link)
+		fprintf(f, ",\"control\":{\"observations_queued\":%" PRIu64
+			",\"observations_sent\":%" PRIu64 ",\"observations_dropped_full\":%" PRIu64
+			",\"observations_dropped_down\":%" PRIu64 ",\"connects\":%" PRIu64
+			",\"verdicts_received\":%" PRIu64 ",\"mirror_full\":%" PRIu64 "}",
+			t->link.queued, t->link.sent, t->link.dropped_full, t->link.dropped_down,
+			t->link.connects, t->link.verdicts, t->link.mirror_full);
 	fprintf(f, ",\"workers\":%u,\"memory_reserved_bytes\":%" PRIu64
 		",\"elapsed_s\":%.6f,\"mpps\":%.3f,\"cycles_per_packet\":%.1f}\n",
 		t->workers, t->memory_bytes, t->elapsed_s, mpps(t),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "dp_conn.h"
+#include "dp_link.h"
 #include "dp_reload.h"
 
 struct dp_stats_totals {
@@ -27,6 +28,8 @@ struct dp_stats_totals {
 	uint32_t workers;
 	double elapsed_s;       /* first to last packet processed (wall) */
 	struct dp_reload *rules; /* NULL: no rules loaded */
+	int has_link;
+	struct dp_link_stats link;
 };
 
 void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,

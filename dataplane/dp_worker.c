@@ -17,9 +17,20 @@
 void dp_worker_on_record(void *ctx, const struct dp_conn_record *r)
 {
 	struct dp_worker *w = ctx;
+	struct dp_conn_record rec;
+	struct dp_conn_verdict v;
 
+	if (!w->link) {
+		if (w->out)
+			dp_output_record(w->out, &w->outl, r);
+		return;
+	}
+	dp_link_observe(w->link, r);
+	rec = *r;
+	if (dp_link_verdict(w->link, r->flow->key.family, r->flow->key.addr[r->flow->client_side], &v))
+		rec.verdict = &v;
 	if (w->out)
-		dp_output_record(w->out, &w->outl, r);
+		dp_output_record(w->out, &w->outl, &rec);
 }
 
 static uint64_t wall_ns(void)

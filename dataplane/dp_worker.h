@@ -17,6 +17,7 @@
 #include <rte_ring.h>
 
 #include "dp_conn.h"
+#include "dp_link.h"
 #include "dp_output.h"
 #include "dp_reload.h"
 
@@ -40,6 +41,7 @@ struct dp_worker {
 	struct dp_output_local outl;
 	struct rte_ring *in;           /* dispatched mode */
 	struct dp_reload *rules;       /* NULL: no rules */
+	struct dp_link *link;          /* NULL: no control plane */
 	const struct dp_rules_db *db;  /* the rule set in use */
 	uint32_t slot;                 /* RCU thread id and scratch slot */
 	uint64_t rx_packets;

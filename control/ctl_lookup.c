@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_lookup: per-observation lookup jobs (see ctl_lookup.h). A job owns
+ * one ticket per query it has out; each answer fills its slot and the last
+ * one decides. Teardown order: ctl_dns_free (pending answers arrive as
+ * errors and jobs end silently), then ctl_lookup_free.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl_lookup.h"
+
+enum ticket_kind { T_DNSBL, T_RHSBL_HELO, T_RHSBL_MAIL, T_PTR, T_FWD };
+
+struct job;
+
+struct ticket {
+	struct job *job;
+	uint8_t kind;
+	uint16_t idx;
+};
+
+struct job {
+	struct ctl_lookup *l;
+	struct job *prev, *next;
+	struct mxs_observation obs;
+	int pending;
+	int fcrdns;                       /* enum ctl_fcrdns, final when fwd done */
+	int fwd_pending, fwd_match, fwd_error;
+	const char *ptr_error;
+	size_t n_ptr;
+	char ptr[CTL_LOOKUP_MAX_PTR][CTL_DNS_NAME_MAX + 1];
+	uint64_t started_ns;
+	struct ctl_zone_result *dz;       /* by distinct DNSBL zone */
+	struct ctl_zone_result *rz_helo;  /* by distinct RHSBL zone */
+	struct ctl_zone_result *rz_mail;
+	struct ticket *tickets;
+	size_t n_tickets;
+};
+
+/* Distinct zones of a site list, and which site uses which. */
+struct zone_set {
+	size_t n;
+	const char **name;
+	struct ctl_zone **local;          /* in-process zone, or NULL */
+	size_t *of_site;
+};
+
+struct ctl_lookup {
+	struct ctl_lookup_params p;
+	struct zone_set dnsbl, rhsbl;
+	struct job *jobs;
+	int closing;
+	struct ctl_lookup_stats st;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct ctl_zone *local_zone(const struct ctl_lookup_params *p, const char *zone)
+{
+	for (size_t i = 0; i < p->conf->n_local_zones; i++)
+		if (p->local && p->local[i] && strcmp(p->conf->local_zones[i].zone, zone) == 0)
+			return p->local[i];
+	return NULL;
+}
+
+static int zone_set_init(struct zone_set *z, const struct ctl_site *s, size_t n,
+			 const struct ctl_lookup_params *p)
+{
+	z->name = calloc(n ? n : 1, sizeof(*z->name));
+	z->local = calloc(n ? n : 1, sizeof(*z->local));
+	z->of_site = calloc(n ? n : 1, sizeof(*z->of_site));
+	if (!z->name || !z->local || !z->of_site)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < z->n && strcmp(z->name[k], s[i].zone) != 0; k++)
+			;
+		if (k == z->n) {
+			z->name[k] = s[i].zone;
+			z->local[k] = local_zone(p, s[i].zone);
+			z->n++;
+		}
+		z->of_site[i] = k;
+	}
+	return 0;
+}
+
+static void zone_set_free(struct zone_set *z)
+{
+	free(z->name);
+	free(z->local);
+	free(z->of_site);
+}
+
+struct ctl_lookup *ctl_lookup_create(const struct ctl_lookup_params *p)
+{
+	struct ctl_lookup *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->p = *p;
+	if (zone_set_init(&l->dnsbl, p->conf->dnsbl, p->conf->n_dnsbl, p) ||
+	    zone_set_init(&l->rhsbl, p->conf->rhsbl, p->conf->n_rhsbl, p)) {
+		ctl_lookup_free(l);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return l;
+}
+
+static void job_free(struct job *j)
+{
+	struct ctl_lookup *l = j->l;
+
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		l->jobs = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	l->st.active--;
+	free(j->dz);
+	free(j->rz_helo);
+	free(j->rz_mail);
+	free(j->tickets);
+	free(j);
+}
+
+void ctl_lookup_close(struct ctl_lookup *l)
+{
+	if (l)
+		l->closing = 1;
+}
+
+void ctl_lookup_free(struct ctl_lookup *l)
+{
+	if (!l)
+		return;
+	while (l->jobs)
+		job_free(l->jobs);
+	zone_set_free(&l->dnsbl);
+	zone_set_free(&l->rhsbl);
+	free(l);
+}
+
+/* Per-site results from per-zone ones. */
+static void expand(const struct zone_set *z, size_t n_sites, const struct ctl_zone_result *by_zone,
+		   struct ctl_zone_result *by_site)
+{
+	for (size_t i = 0; i < n_sites; i++)
+		by_site[i] = by_zone[z->of_site[i]];
+}
+
+static void finish(struct job *j)
+{
+	struct ctl_lookup *l = j->l;
+	const struct ctl_conf *c = l->p.conf;
+	struct ctl_zone_result *sites = NULL;
+	struct ctl_evidence e = { 0 };
+	struct ctl_decision d;
+	struct ctl_lookup_detail det = { 0 };
+	size_t nd = c->n_dnsbl, nr = c->n_rhsbl;
+
+	if (l->closing) {
+		job_free(j);
+		return;
+	}
+	sites = calloc(nd + 2 * nr + 1, sizeof(*sites));
+	if (sites) {
+		expand(&l->dnsbl, nd, j->dz, sites);
+		expand(&l->rhsbl, nr, j->rz_helo, sites + nd);
+		expand(&l->rhsbl, nr, j->rz_mail, sites + nd + nr);
+		e.dnsbl = nd ? sites : NULL;
+		e.rhsbl_helo = nr ? sites + nd : NULL;
+		e.rhsbl_mail = nr ? sites + nd + nr : NULL;
+	}
+	e.family = j->obs.family;
+	memcpy(e.addr, j->obs.client, 16);
+	e.fcrdns = j->fcrdns;
+	e.anomalies = j->obs.anomalies;
+	e.rule_score = j->obs.rule_score;
+	e.n_hits = j->obs.n_hits < MXS_OBS_MAX_HITS ? j->obs.n_hits : MXS_OBS_MAX_HITS;
+	e.hit_ids = j->obs.hit_ids;
+	ctl_policy_decide(c, &e, &d);
+	det.obs = &j->obs;
+	det.evidence = &e;
+	det.decision = &d;
+	det.n_zones = l->dnsbl.n;
+	det.zone_names = l->dnsbl.name;
+	det.zones = j->dz;
+	det.n_ptr = j->n_ptr;
+	det.ptr = (const char (*)[CTL_DNS_NAME_MAX + 1])j->ptr;
+	det.ptr_error = j->ptr_error;
+	det.started_ns = j->started_ns;
+	l->st.completed++;
+	l->p.done(l->p.ctx, &det);
+	free(sites);
+	job_free(j);
+}
+
+static void answered(struct job *j)
+{
+	if (--j->pending == 0)
+		finish(j);
+}
+
+static void zone_answer(struct ctl_lookup *l, struct ctl_zone_result *z,
+			const struct ctl_dns_result *r)
+{
+	const char *why = NULL;
+
+	memset(z, 0, sizeof(*z));
+	if (r->status == CTL_DNS_ERROR) {
+		z->state = CTL_LIST_ERROR;
+		snprintf(z->error, sizeof(z->error), "%s", r->error ? r->error : "error");
+	} else if (r->status == CTL_DNS_OK) {
+		z->n_a = r->n_addrs < CTL_POLICY_MAX_A ? r->n_addrs : CTL_POLICY_MAX_A;
+		for (size_t i = 0; i < z->n_a; i++)
+			memcpy(z->a[i], r->addrs[i], 4);
+		z->state = ctl_policy_classify((const uint8_t (*)[4])z->a, z->n_a, &why);
+		if (why) {
+			snprintf(z->error, sizeof(z->error), "%u.%u.%u.%u", z->a[0][0], z->a[0][1],
+				 z->a[0][2], z->a[0][3]);
+		}
+	} else {
+		z->state = CTL_LIST_NOT_LISTED;
+	}
+	if (z->state == CTL_LIST_LISTED)
+		l->st.zone_listed++;
+	else if (z->state == CTL_LIST_ERROR)
+		l->st.zone_errors++;
+	else
+		l->st.zone_not_listed++;
+}
+
+static int same_addr(const struct job *j, const uint8_t *a)
+{
+	return memcmp(a, j->obs.client, j->obs.family == 4 ? 4 : 16) == 0;
+}
+
+static void fwd_done(struct job *j)
+{
+	if (--j->fwd_pending)
+		return;
+	/* A DNS failure never counts against the client. */
+	j->fcrdns = j->fwd_match ? CTL_FCRDNS_PASS
+		  : j->fwd_error ? CTL_FCRDNS_ERROR : CTL_FCRDNS_FAIL;
+}
+
+static int ask(struct job *j, const char *name, int type, uint8_t kind, uint16_t idx);
+
+static void on_answer(void *arg, const struct ctl_dns_result *r)
+{
+	struct ticket *t = arg;
+	struct job *j = t->job;
+	struct ctl_lookup *l = j->l;
+
+	switch (t->kind) {
+	case T_DNSBL:
+		zone_answer(l, &j->dz[t->idx], r);
+		break;
+	case T_RHSBL_HELO:
+		zone_answer(l, &j->rz_helo[t->idx], r);
+		break;
+	case T_RHSBL_MAIL:
+		zone_answer(l, &j->rz_mail[t->idx], r);
+		break;
+	case T_PTR:
+		if (r->status == CTL_DNS_ERROR) {
+			j->fcrdns = CTL_FCRDNS_ERROR;
+			j->ptr_error = "ptr lookup failed";
+		} else if (r->status == CTL_DNS_NONE || r->n_names == 0) {
+			j->fcrdns = CTL_FCRDNS_NONE;
+		} else {
+			j->n_ptr = r->n_names < CTL_LOOKUP_MAX_PTR ? r->n_names : CTL_LOOKUP_MAX_PTR;
+			j->fwd_pending = (int)j->n_ptr;
+			for (size_t i = 0; i < j->n_ptr; i++) {
+				memcpy(j->ptr[i], r->names[i], sizeof(j->ptr[i]));
+				if (ask(j, j->ptr[i], j->obs.family == 4 ? CTL_DNS_A : CTL_DNS_AAAA,
+					T_FWD, (uint16_t)i) < 0) {
+					j->fwd_error = 1;
+					fwd_done(j);
+				}
+			}
+		}
+		break;
+	case T_FWD:
+		if (r->status == CTL_DNS_ERROR)
+			j->fwd_error = 1;
+		for (size_t i = 0; r->status == CTL_DNS_OK && i < r->n_addrs; i++)
+			if (same_addr(j, r->addrs[i]))
+				j->fwd_match = 1;
+		fwd_done(j);
+		break;
+	}
+	answered(j);
+}
+
+static int ask(struct job *j, const char *name, int type, uint8_t kind, uint16_t idx)
+{
+	struct ctl_lookup *l = j->l;
+	struct ticket *t;
+	int r;
+
+	if (j->n_tickets == (size_t)(l->dnsbl.n + 2 * l->rhsbl.n + 1 + CTL_LOOKUP_MAX_PTR))
+		return -ENOSPC;
+	t = &j->tickets[j->n_tickets++];
+	t->job = j;
+	t->kind = kind;
+	t->idx = idx;
+	r = l->p.fresh ? ctl_dns_query_fresh(l->p.dns, name, type, on_answer, t)
+		       : ctl_dns_query(l->p.dns, name, type, on_answer, t);
+	if (r == 0)
+		j->pending++;
+	return r;
+}
+
+/* A domain worth an RHSBL query: has a dot, is not an address literal. */
+static int usable_domain(const char *s, size_t n, char *buf, size_t len)
+{
+	int alpha = 0;
+
+	if (n == 0 || n >= len || s[0] == '[' || !memchr(s, '.', n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(c == '.' || c == '-' || c == '_' || (c >= '0' && c <= '9') ||
+		      ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')))
+			return 0;
+		alpha |= (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+	}
+	if (!alpha)
+		return 0; /* a bare IPv4 address */
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 1;
+}
+
+static void zone_query(struct job *j, const struct zone_set *z, size_t k, const char *qname,
+		       const char *domain, struct ctl_zone_result *slot, uint8_t kind)
+{
+	struct ctl_zone_answer za;
+	struct ctl_dns_result r = { 0 };
+	int hit;
+
+	if (z->local[k]) {
+		/* In-process zone: same scoring path as a DNS answer. */
+		hit = domain ? ctl_zone_lookup_name(z->local[k], domain, &za)
+			     : ctl_zone_lookup_addr(z->local[k], j->obs.family, j->obs.client, &za);
+		r.status = hit > 0 ? CTL_DNS_OK : hit == 0 ? CTL_DNS_NONE : CTL_DNS_ERROR;
+		r.error = "wrong local zone type";
+		if (hit > 0) {
+			r.n_addrs = 1;
+			memcpy(r.addrs[0], za.a, 4);
+		}
+		j->l->st.local_answers++;
+		zone_answer(j->l, slot, &r);
+		return;
+	}
+	if (ask(j, qname, CTL_DNS_A, kind, (uint16_t)k) < 0) {
+		slot->state = CTL_LIST_ERROR;
+		snprintf(slot->error, sizeof(slot->error), "query failed");
+	}
+}
+
+static void rhsbl_all(struct job *j, const char *s, size_t n, struct ctl_zone_result *slots,
+		      uint8_t kind)
+{
+	struct ctl_lookup *l = j->l;
+	char dom[MXS_NAME_MAX + 1], q[CTL_DNS_NAME_MAX + 1];
+
+	for (size_t k = 0; k < l->rhsbl.n; k++)
+		slots[k].state = CTL_LIST_SKIPPED;
+	if (!usable_domain(s, n, dom, sizeof(dom)))
+		return;
+	for (size_t k = 0; k < l->rhsbl.n; k++) {
+		if (!l->rhsbl.local[k] && ctl_dns_domname(dom, l->rhsbl.name[k], q, sizeof(q)) < 0)
+			continue;
+		zone_query(j, &l->rhsbl, k, q, dom, &slots[k], kind);
+	}
+}
+
+int ctl_lookup_submit(struct ctl_lookup *l, const struct mxs_observation *obs)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	char q[CTL_DNS_NAME_MAX + 1];
+	size_t nz = l->dnsbl.n, nr = l->rhsbl.n;
+
+	if (!j)
+		return -ENOMEM;
+	j->l = l;
+	j->obs = *obs;
+	j->started_ns = mono_ns();
+	j->dz = calloc(nz ? nz : 1, sizeof(*j->dz));
+	j->rz_helo = calloc(nr ? nr : 1, sizeof(*j->rz_helo));
+	j->rz_mail = calloc(nr ? nr : 1, sizeof(*j->rz_mail));
+	j->tickets = calloc(nz + 2 * nr + 1 + CTL_LOOKUP_MAX_PTR, sizeof(*j->tickets));
+	j->next = l->jobs;
+	if (l->jobs)
+		l->jobs->prev = j;
+	l->jobs = j;
+	l->st.active++;
+	l->st.submitted++;
+	if (!j->dz || !j->rz_helo || !j->rz_mail || !j->tickets) {
+		job_free(j);
+		return -ENOMEM;
+	}
+	/* Hold the job open while queries go out: cached answers only
+	 * arrive from ctl_dns_process, but local zones answer at once. */
+	j->pending = 1;
+	for (size_t k = 0; k < nz; k++) {
+		if (!l->dnsbl.local[k] &&
+		    ctl_dns_revname(obs->family, obs->client, l->dnsbl.name[k], q, sizeof(q)) < 0)
+			continue;
+		zone_query(j, &l->dnsbl, k, q, NULL, &j->dz[k], T_DNSBL);
+	}
+	rhsbl_all(j, obs->helo, obs->helo_len, j->rz_helo, T_RHSBL_HELO);
+	rhsbl_all(j, obs->mail_domain, obs->mail_domain_len, j->rz_mail, T_RHSBL_MAIL);
+	if (ctl_dns_revname(obs->family, obs->client, NULL, q, sizeof(q)) < 0 ||
+	    ask(j, q, CTL_DNS_PTR, T_PTR, 0) < 0) {
+		j->fcrdns = CTL_FCRDNS_ERROR;
+		j->ptr_error = "ptr query failed";
+	}
+	answered(j);
+	return 0;
+}
+
+const struct ctl_lookup_stats *ctl_lookup_stats(const struct ctl_lookup *l)
+{
+	return &l->st;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_lookup: one observation -> every lookup it needs -> a decision.
+ * For the client address: each distinct dnsbl_sites zone (DNS, or the
+ * in-process local zone of that name), then the PTR and, for every PTR
+ * name, its A or AAAA (forward confirmation). For the HELO domain and the
+ * MAIL FROM domain (IP literals skipped): each rhsbl_sites zone. All
+ * queries of all pending observations go out together (ctl_dns batches,
+ * merges identical in-flight queries and caches), so concurrent flows from
+ * one address share one lookup. When the last answer is in, the policy
+ * decides and @done is called. Main thread (event loop) only.
+ */
+#ifndef CTL_LOOKUP_H
+#define CTL_LOOKUP_H
+
+#include <stdint.h>
+
+#include <mxscreen/link.h>
+
+#include "ctl_conf.h"
+#include "ctl_dns.h"
+#include "ctl_policy.h"
+#include "ctl_zone.h"
+
+#define CTL_LOOKUP_MAX_PTR 4
+
+/* Everything found, for the verdict log and explain. */
+struct ctl_lookup_detail {
+	const struct mxs_observation *obs;
+	const struct ctl_evidence *evidence;
+	const struct ctl_decision *decision;
+	size_t n_zones;                         /* distinct DNSBL zones queried */
+	const char *const *zone_names;
+	const struct ctl_zone_result *zones;    /* by distinct zone */
+	size_t n_ptr;
+	const char (*ptr)[CTL_DNS_NAME_MAX + 1];
+	const char *ptr_error;                  /* when fcrdns is ERROR */
+	uint64_t started_ns;                    /* CLOCK_MONOTONIC */
+};
+
+typedef void (*ctl_lookup_done_fn)(void *ctx, const struct ctl_lookup_detail *d);
+
+struct ctl_lookup_params {
+	const struct ctl_conf *conf;
+	struct ctl_dns *dns;
+	struct ctl_zone *const *local;          /* like conf->local_zones, may hold NULL */
+	ctl_lookup_done_fn done;
+	void *ctx;
+	int fresh;                              /* bypass the DNS cache (explain) */
+};
+
+struct ctl_lookup_stats {
+	uint64_t submitted;
+	uint64_t completed;
+	uint64_t zone_listed;
+	uint64_t zone_not_listed;
+	uint64_t zone_errors;
+	uint64_t local_answers;
+	uint32_t active;
+};
+
+struct ctl_lookup;
+
+struct ctl_lookup *ctl_lookup_create(const struct ctl_lookup_params *p);
+/* From now on, jobs that finish end silently (call before ctl_dns_free). */
+void ctl_lookup_close(struct ctl_lookup *l);
+/* Frees pending jobs without calling done. NULL-safe. */
+void ctl_lookup_free(struct ctl_lookup *l);
+/* Start the lookups for @obs (copied). 0 or -ENOMEM. */
+int ctl_lookup_submit(struct ctl_lookup *l, const struct mxs_observation *obs);
+const struct ctl_lookup_stats *ctl_lookup_stats(const struct ctl_lookup *l);
+
+#endif

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mxscreend: the control plane daemon. Foreground (systemd style), logs to
+ * stderr. One event loop: observations from the dataplane link become
+ * lookup jobs; all their DNS queries go out together each turn; every
+ * finished job becomes a verdict, written to the verdict log and handed, in
+ * one batch per turn, to every verdict sink (the dataplane mirror now, the
+ * BPF maps next). SIGTERM/SIGINT stop cleanly, SIGHUP re-reads the config
+ * (a bad one is refused and the old one kept).
+ * Exit status: 0 ok, 1 runtime failure, 2 bad usage or configuration.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl_conf.h"
+#include "ctl_dns.h"
+#include "ctl_link.h"
+#include "ctl_lookup.h"
+#include "ctl_sink.h"
+#include "ctl_vlog.h"
+#include "ctl_zone.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+#define MAX_FDS 64
+#define BATCH_MAX 4096
+
+static volatile sig_atomic_t stop_flag, hup_flag;
+
+struct daemon {
+	const char *conf_path;
+	struct ctl_conf *conf;
+	struct ctl_zone **zones;       /* like conf->local_zones */
+	struct ctl_dns *dns;
+	struct ctl_lookup *lookup;
+	struct ctl_link *link;
+	FILE *vlog;
+	struct ctl_sink sinks[4];
+	size_t n_sinks;
+	struct mxs_verdict batch[BATCH_MAX];
+	size_t n_batch;
+	uint64_t verdicts[MXS_ACTION_COUNT];
+	uint64_t reloads_failed;
+	uint64_t obs_dropped;
+};
+
+__attribute__((format(printf, 1, 2)))
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mxscreend: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		hup_flag = 1;
+	else
+		stop_flag = 1;
+}
+
+static void flush_batch(struct daemon *d)
+{
+	if (!d->n_batch)
+		return;
+	for (size_t i = 0; i < d->n_sinks; i++)
+		d->sinks[i].write(d->sinks[i].ctx, d->batch, d->n_batch);
+	d->n_batch = 0;
+	if (d->vlog)
+		fflush(d->vlog);
+}
+
+static void on_done(void *ctx, const struct ctl_lookup_detail *det)
+{
+	struct daemon *d = ctx;
+	uint64_t now = realtime_ns();
+
+	d->verdicts[det->decision->action]++;
+	if (d->vlog)
+		ctl_vlog_write(d->vlog, det, now);
+	if (d->n_batch == BATCH_MAX)
+		flush_batch(d);
+	ctl_policy_verdict(d->conf, det->obs->family, det->obs->client, det->decision, now,
+			   &d->batch[d->n_batch++]);
+}
+
+static void on_obs(void *ctx, const struct mxs_observation *o)
+{
+	struct daemon *d = ctx;
+
+	if (ctl_lookup_submit(d->lookup, o) < 0)
+		d->obs_dropped++;
+}
+
+static void zones_free(struct ctl_zone **z, size_t n)
+{
+	for (size_t i = 0; z && i < n; i++)
+		ctl_zone_free(z[i]);
+	free(z);
+}
+
+/* Everything that depends on the config; on failure nothing is changed. */
+static int build(struct daemon *d, struct ctl_conf *c, char *err, size_t errlen)
+{
+	struct ctl_zone **zones = calloc(c->n_local_zones + 1, sizeof(*zones));
+	struct ctl_dns_params dp = {
+		.servers = c->resolvers, .n_servers = c->n_resolvers,
+		.timeout_ms = c->dns_timeout_ms, .tries = 2,
+		.max_inflight = c->dns_max_inflight, .ttl_min = c->cache_ttl_min,
+		.ttl_max = c->cache_ttl_max, .error_ttl = c->error_ttl, .cache_max = 100000,
+	};
+	struct ctl_lookup_params lp = { .conf = c, .done = on_done, .ctx = d };
+	struct ctl_dns *dns;
+	struct ctl_lookup *lookup;
+
+	if (!zones) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_local_zones; i++) {
+		int r = ctl_zone_load(c->local_zones[i].type, c->local_zones[i].path,
+				      &zones[i], err, errlen);
+
+		if (r < 0) {
+			zones_free(zones, i);
+			return r;
+		}
+	}
+	dns = ctl_dns_create(&dp);
+	lp.dns = dns;
+	lp.local = zones;
+	lookup = dns ? ctl_lookup_create(&lp) : NULL;
+	if (!lookup) {
+		snprintf(err, errlen, "cannot start the DNS client: %s", strerror(errno));
+		ctl_dns_free(dns);
+		zones_free(zones, c->n_local_zones);
+		return -ENOMEM;
+	}
+	/* Retire the old set: pending answers end as errors, silently. */
+	if (d->lookup) {
+		ctl_lookup_close(d->lookup);
+		ctl_dns_free(d->dns);
+		ctl_lookup_free(d->lookup);
+		zones_free(d->zones, d->conf->n_local_zones);
+		ctl_conf_free(d->conf);
+	}
+	d->conf = c;
+	d->zones = zones;
+	d->dns = dns;
+	d->lookup = lookup;
+	return 0;
+}
+
+static int open_vlog(struct daemon *d, char *err, size_t errlen)
+{
+	const char *p = d->conf->verdict_log;
+
+	if (d->vlog && d->vlog != stderr)
+		fclose(d->vlog);
+	d->vlog = NULL;
+	if (!p[0])
+		return 0;
+	d->vlog = strcmp(p, "-") == 0 ? stderr : fopen(p, "a");
+	if (!d->vlog) {
+		snprintf(err, errlen, "verdict_log %s: %s", p, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void reload(struct daemon *d)
+{
+	struct ctl_conf *c;
+	char err[PATH_MAX + 256];
+
+	if (ctl_conf_load(d->conf_path, &c, err, sizeof(err)) < 0 || build(d, c, err, sizeof(err)) < 0) {
+		d->reloads_failed++;
+		say("%s, keeping the running configuration", err);
+		return;
+	}
+	if (open_vlog(d, err, sizeof(err)) < 0)
+		say("%s", err);
+	say("configuration reloaded from %s", d->conf_path);
+}
+
+static void mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct ctl_conf *)0)->dataplane_socket)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+}
+
+static void loop(struct daemon *d)
+{
+	struct pollfd fds[MAX_FDS];
+
+	while (!stop_flag) {
+		int nl, nd, timeout = 1000;
+
+		if (hup_flag) {
+			hup_flag = 0;
+			reload(d);
+		}
+		nl = ctl_link_pollfds(d->link, fds, MAX_FDS);
+		nd = ctl_dns_pollfds(d->dns, fds + nl, MAX_FDS - nl, &timeout);
+		if (poll(fds, (nfds_t)(nl + nd), timeout) < 0 && errno != EINTR)
+			break;
+		ctl_link_process(d->link, fds, nl, on_obs, d);
+		ctl_dns_process(d->dns, fds + nl, nd);
+		flush_batch(d);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: mxscreend -c FILE [-t]\n"
+	      "  -c FILE   configuration (see etc/mxscreen.conf)\n"
+	      "  -t        check the configuration and local zones, then exit\n"
+	      "exit status: 0 ok, 1 runtime failure, 2 bad usage or configuration\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	struct ctl_conf *c;
+	char err[PATH_MAX + 256];
+	int opt, test_only = 0;
+
+	while ((opt = getopt(argc, argv, "c:th")) != -1) {
+		switch (opt) {
+		case 'c':
+			d.conf_path = optarg;
+			break;
+		case 't':
+			test_only = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!d.conf_path || optind < argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (ctl_conf_load(d.conf_path, &c, err, sizeof(err)) < 0) {
+		say("%s", err);
+		return EXIT_USAGE;
+	}
+	if (build(&d, c, err, sizeof(err)) < 0) {
+		say("%s", err);
+		ctl_conf_free(c);
+		return EXIT_USAGE;
+	}
+	if (test_only) {
+		printf("%s: configuration ok (%zu dnsbl sites, %zu rhsbl sites, %zu local zones)\n",
+		       d.conf_path, c->n_dnsbl, c->n_rhsbl, c->n_local_zones);
+		return 0;
+	}
+	if (open_vlog(&d, err, sizeof(err)) < 0) {
+		say("%s", err);
+		return EXIT_USAGE;
+	}
+	mkdir_parent(c->dataplane_socket);
+	d.link = ctl_link_create(c->dataplane_socket, err, sizeof(err));
+	if (!d.link) {
+		say("dataplane_socket %s", err);
+		return EXIT_RUNTIME;
+	}
+	d.sinks[d.n_sinks++] = (struct ctl_sink){ ctl_link_send, d.link };
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	say("listening on %s (%zu dnsbl sites, %zu rhsbl sites, %zu local zones%s)",
+	    d.conf->dataplane_socket, d.conf->n_dnsbl, d.conf->n_rhsbl, d.conf->n_local_zones,
+	    d.conf->shadow ? ", shadow mode" : "");
+	loop(&d);
+	flush_batch(&d);
+	say("stopping: %" PRIu64 " observations, verdicts pass %" PRIu64 " tag %" PRIu64
+	    " throttle %" PRIu64 " drop %" PRIu64,
+	    ctl_link_stats(d.link)->observations, d.verdicts[MXS_ACTION_PASS],
+	    d.verdicts[MXS_ACTION_TAG], d.verdicts[MXS_ACTION_THROTTLE], d.verdicts[MXS_ACTION_DROP]);
+	ctl_link_free(d.link);
+	ctl_lookup_close(d.lookup);
+	ctl_dns_free(d.dns);
+	ctl_lookup_free(d.lookup);
+	zones_free(d.zones, d.conf->n_local_zones);
+	if (d.vlog && d.vlog != stderr)
+		fclose(d.vlog);
+	ctl_conf_free(d.conf);
+	return 0;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# End to end: the demo capture through mxscreen-dp --control into mxscreend,
+# which asks a real unbound (PTR/A records, stub zones) in front of a real
+# rbldnsd (DNSBL, DNSWL, a zone answering 127.255.255.254, an RHSBL dnset)
+# plus an in-process local zone, and writes the verdict log. Every client's
+# action, score and reasons are checked; the list error is reported and
+# never scored.
+# usage: test_e2e.sh MXSCREEN_DP MXSCREEND   (exit 77: servers not installed)
+set -u
+DP=$1 D=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$HERE/../..
+. "$ROOT/tests/lib/dnslab.sh"
+for b in /usr/sbin/rbldnsd /usr/sbin/unbound; do
+  [ -x "$b" ] || { echo "skipped: $b not installed"; exit 77; }
+done
+T=$(mktemp -d)
+cleanup() { [ -n "${DPID:-}" ] && kill "$DPID" 2>/dev/null; dnslab_stop; rm -rf "$T"; }
+trap cleanup EXIT
+[ -n "${MXS_KEEP:-}" ] && trap - EXIT
+
+printf ':127.0.0.2:Listed, see https://bl.example/$\n100.64.3.3\n100.64.9.9\n' >"$T/bl.zone"
+printf ':127.0.0.3:\n198.51.100.10\n' >"$T/wl.zone"
+printf ':127.255.255.254:Query refused\n0.0.0.0/1\n128.0.0.0/1\n' >"$T/err.zone"
+printf ':127.0.1.2:\nspam.example\n' >"$T/dbl.zone"
+printf ':127.0.0.4:\n100.64.5.5\n' >"$T/local.zone"
+P1=$(dnslab_port); P2=$(dnslab_port)
+dnslab_rbldnsd "$T" "$P1" bl.mxs.example:ip4set:bl.zone wl.mxs.example:ip4set:wl.zone \
+  err.mxs.example:ip4set:err.zone dbl.mxs.example:dnset:dbl.zone
+dnslab_unbound "$T" "$P2" '
+  local-data-ptr: "198.51.100.10 mail.example.org"
+  local-data: "mail.example.org. A 198.51.100.10"
+  local-data-ptr: "100.64.3.3 bot.example.net"
+  local-data: "bot.example.net. A 192.0.2.99"' \
+  "bl.mxs.example@$P1 wl.mxs.example@$P1 err.mxs.example@$P1 dbl.mxs.example@$P1"
+dnslab_wait "$P1" 3.3.64.100.bl.mxs.example || { echo "FAIL: rbldnsd did not start: $(cat "$T/rbldnsd.log")"; exit 1; }
+dnslab_wait "$P2" mail.example.org || { echo "FAIL: unbound did not start: $(cat "$T/unbound.log")"; exit 1; }
+
+cat >"$T/mxscreen.conf" <<CONF
+dnsbl_sites = bl.mxs.example*2 wl.mxs.example*-3
+    err.mxs.example*5, local.mxs.example*3
+rhsbl_sites = dbl.mxs.example*2
+local_zones = local.mxs.example:ip4set:local.zone
+resolvers = 127.0.0.1:$P2
+dns_timeout = 1s
+anomaly_weights = pregreet:2, pipelining_violation:1, non_smtp_command:2
+verdict_log = $T/verdicts.ndjson
+dataplane_socket = $T/dp.sock
+control_socket = $T/ctl.sock
+CONF
+/usr/bin/python3 "$ROOT/scripts/demo-pcap" "$T/demo.pcap"
+"$D" -c "$T/mxscreen.conf" 2>"$T/mxscreend.log" &
+DPID=$!
+for _ in $(seq 50); do [ -S "$T/dp.sock" ] && break; sleep 0.1; done
+"$DP" --pcap "$T/demo.pcap" --rules "$ROOT/etc/rules" --control "$T/dp.sock" \
+  --eve "$T/eve.ndjson" --stats-json "$T/dp-stats.json" 2>"$T/dp.log" ||
+  { echo "FAIL: mxscreen-dp: $(cat "$T/dp.log")"; exit 1; }
+for _ in $(seq 100); do
+  [ "$(wc -l <"$T/verdicts.ndjson" 2>/dev/null || echo 0)" -ge 7 ] && break; sleep 0.1
+done
+kill -TERM "$DPID"; wait "$DPID"; rc=$?; DPID=
+[ $rc -eq 0 ] || { echo "FAIL: mxscreend exit $rc: $(cat "$T/mxscreend.log")"; exit 1; }
+
+/usr/bin/python3 - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+v = {}
+for line in open(t + "/verdicts.ndjson"):
+    r = json.loads(line)
+    v[r["src_ip"]] = r
+want = {
+    # ip: (action, score, reasons that must be there, fcrdns)
+    "198.51.100.10": ("pass", -3, ["dnswl:wl.mxs.example"], "pass"),
+    "203.0.113.7": ("tag", 1, ["no_ptr"], "none"),
+    "100.64.3.3": ("throttle", 6, ["dnsbl:bl.mxs.example", "fcrdns_fail", "pregreet", "rule:1000"], "fail"),
+    "100.64.9.9": ("drop", 10, ["dnsbl:bl.mxs.example", "no_ptr", "rhsbl:dbl.mxs.example(mail_from)",
+                                "rule:1002", "rule:1003", "rule:1100"], "none"),
+    "100.64.5.5": ("drop", 10, ["dnsbl:local.mxs.example", "no_ptr", "pipelining_violation",
+                                "rule:1020"], "none"),
+    "100.64.7.7": ("throttle", 4, ["no_ptr", "pipelining_violation", "non_smtp_command"], "none"),
+    "2001:db8:10::25": ("tag", 1, ["no_ptr"], "none"),
+}
+bad = 0
+if set(v) != set(want):
+    print("FAIL: verdicts for %s, want %s" % (sorted(v), sorted(want))); bad += 1
+for ip, (action, score, reasons, fcrdns) in want.items():
+    r = v.get(ip)
+    if not r:
+        continue
+    errs = []
+    if (r["action"], r["score"], r["fcrdns"]) != (action, score, fcrdns):
+        errs.append("action/score/fcrdns %s/%s/%s, want %s/%s/%s" % (r["action"], r["score"], r["fcrdns"], action, score, fcrdns))
+    for x in reasons:
+        if x not in r["reasons"]:
+            errs.append("missing reason %s in %s" % (x, r["reasons"]))
+    if any(x.startswith("dnsbl:err") for x in r["reasons"]):
+        errs.append("an error answer was scored")
+    if ip.count(".") == 3 and r["dns_errors"].get("err.mxs.example") != "127.255.255.254":
+        errs.append("dns_errors %s lacks err.mxs.example" % r["dns_errors"])
+    print(("FAIL %s: " % ip + "; ".join(errs)) if errs else "ok %s: %s %d" % (ip, action, score))
+    bad += bool(errs)
+if v.get("100.64.3.3", {}).get("dnsbl", {}).get("bl.mxs.example") != ["127.0.0.2"]:
+    print("FAIL: dnsbl answers not logged for 100.64.3.3"); bad += 1
+if v.get("198.51.100.10", {}).get("ptr") != ["mail.example.org"]:
+    print("FAIL: ptr not logged for 198.51.100.10"); bad += 1
+st = json.load(open(t + "/dp-stats.json"))
+c = st.get("control", {})
+if c.get("observations_sent") != 7 or c.get("observations_dropped_down", 1) != 0:
+    print("FAIL: dataplane link stats %s" % c); bad += 1
+sys.exit(1 if bad else 0)
+PY
