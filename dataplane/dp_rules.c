@@ -797,6 +797,7 @@ static void loader_fini(struct loader *ld)
 #define LIT_SEED 0xcbf29ce484222325ull     /* FNV-1a */
 #define LIT_PRIME 0x100000001b3ull
 #define LIT_PREFIX_LENS 8u
+#define LIT_BATCH 16u        /* suffix lookups noted before doing them */
 
 enum { LIT_NONE, LIT_EXACT, LIT_SUFFIX, LIT_PREFIX };
 
@@ -816,6 +817,10 @@ struct lit_ref {
 };
 
 struct lit_table {
+	/* tag[i]: 0 empty, else lit_tag() of slot[i]'s hash. Probing walks
+	 * the small tag array and reads a slot only on a tag match, so a
+	 * miss (nearly every lookup) touches one cache line of tags. */
+	uint16_t *tag;
 	struct lit_slot *slot;  /* NULL: no key */
 	uint32_t mask;          /* slots - 1, slots a power of two */
 	unsigned shift;         /* 64 - log2(slots) */
@@ -850,6 +855,13 @@ static inline uint64_t lit_step(uint64_t h, unsigned char c)
 static inline uint32_t lit_home(uint64_t h, unsigned shift)
 {
 	return (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> shift);
+}
+
+static inline uint16_t lit_tag(uint64_t h)
+{
+	uint16_t t = (uint16_t)(h >> 48);
+
+	return t ? t : 1;
 }
 
 static inline bool lit_eq(const char *a, const char *b, size_t n)
@@ -1030,7 +1042,8 @@ static int lit_table_fill(struct lit_table *t, const struct lit_cand *cand, uint
 		bits++;
 	}
 	t->slot = calloc(cap, sizeof(*t->slot));
-	if (!t->slot)
+	t->tag = calloc(cap, sizeof(*t->tag));
+	if (!t->slot || !t->tag)
 		return -ENOMEM;
 	t->mask = cap - 1;
 	t->shift = 64 - bits;
@@ -1042,8 +1055,9 @@ static int lit_table_fill(struct lit_table *t, const struct lit_cand *cand, uint
 
 		for (g = i + 1; g < n && lit_same_key(&cand[i], &cand[g]); g++)
 			;
-		for (j = lit_home(h, t->shift); t->slot[j].n_ref; j = (j + 1) & t->mask)
+		for (j = lit_home(h, t->shift); t->tag[j]; j = (j + 1) & t->mask)
 			;
+		t->tag[j] = lit_tag(h);
 		s = &t->slot[j];
 		s->hash = h;
 		s->len = cand[i].len;
@@ -1069,7 +1083,9 @@ static void lit_free(struct dp_rules_lit *L)
 	if (!L)
 		return;
 	free(L->end.slot);
+	free(L->end.tag);
 	free(L->pre.slot);
+	free(L->pre.tag);
 	free(L->pre_len);
 	free(L->ref);
 	free(L->keys);
@@ -1431,14 +1447,16 @@ static inline const struct lit_slot *lit_find(const struct dp_rules_lit *L,
 					      const struct lit_table *t, uint64_t h,
 					      const char *v, size_t len)
 {
-	for (uint32_t i = lit_home(h, t->shift);; i = (i + 1) & t->mask) {
+	uint16_t tag = lit_tag(h);
+
+	for (uint32_t i = lit_home(h, t->shift); t->tag[i]; i = (i + 1) & t->mask) {
 		const struct lit_slot *s = &t->slot[i];
 
-		if (!s->n_ref)
-			return NULL;
-		if (s->hash == h && s->len == len && lit_eq(v, L->keys + s->key, len))
+		if (t->tag[i] == tag && s->hash == h && s->len == len &&
+		    lit_eq(v, L->keys + s->key, len))
 			return s;
 	}
+	return NULL;
 }
 
 /* The rules of slot @s whose key sits at @v; @whole: v is the whole value
@@ -1457,6 +1475,22 @@ static inline void lit_hits(const struct dp_rules_lit *L, const struct lit_slot 
 	}
 }
 
+/* Suffixes v[at[j]..e) with hashes hat[j] in end table @t. */
+static void lit_lookups(const struct dp_rules_lit *L, const struct lit_table *t,
+			const char *v, size_t e, const size_t *at, const uint64_t *hat,
+			unsigned k, struct scan_ctx *c)
+{
+	for (unsigned j = 0; j < k; j++) {
+		const struct lit_slot *s;
+
+		if (e - at[j] < t->min_len)
+			continue;
+		s = lit_find(L, t, hat[j], v + at[j], e - at[j]);
+		if (s)
+			lit_hits(L, s, v + at[j], at[j] == 0, c);
+	}
+}
+
 static void lit_scan(const struct dp_rules_lit *L, const char *v, size_t n,
 		     struct scan_ctx *c)
 {
@@ -1466,21 +1500,27 @@ static void lit_scan(const struct dp_rules_lit *L, const char *v, size_t n,
 	uint64_t h;
 
 	if (t->slot && e >= t->min_len) {
-		size_t lo = e > t->max_len ? e - t->max_len : 0;
+		size_t lo = e > t->max_len ? e - t->max_len : 0, at[LIT_BATCH];
+		uint64_t hat[LIT_BATCH];
+		unsigned k = 0;
 
 		/* Every suffix's hash on the way from the end to the front;
-		 * look up those at a '.' or '@', and the whole value. */
+		 * those that start at a '.' or '@', and the whole value, are
+		 * noted without a branch, then looked up in batches. */
 		h = LIT_SEED;
 		for (size_t i = e; i-- > lo;) {
 			unsigned char ch = (unsigned char)v[i];
 
 			h = lit_step(h, ch);
-			if ((i && ch != '.' && ch != '@') || e - i < t->min_len)
-				continue;
-			s = lit_find(L, t, h, v + i, e - i);
-			if (s)
-				lit_hits(L, s, v + i, i == 0, c);
+			at[k] = i;
+			hat[k] = h;
+			k += (ch == '.') | (ch == '@') | (i == 0);
+			if (k == LIT_BATCH) {
+				lit_lookups(L, t, v, e, at, hat, k, c);
+				k = 0;
+			}
 		}
+		lit_lookups(L, t, v, e, at, hat, k, c);
 	}
 	t = &L->pre;
 	if (t->slot && n >= t->min_len) {
