@@ -46,6 +46,7 @@ struct zone_set {
 	size_t n;
 	const char **name;
 	struct ctl_zone **local;          /* in-process zone, or NULL */
+	uint8_t *off;                     /* switched off by health probes */
 	size_t *of_site;
 };
 
@@ -79,7 +80,8 @@ static int zone_set_init(struct zone_set *z, const struct ctl_site *s, size_t n,
 	z->name = calloc(n ? n : 1, sizeof(*z->name));
 	z->local = calloc(n ? n : 1, sizeof(*z->local));
 	z->of_site = calloc(n ? n : 1, sizeof(*z->of_site));
-	if (!z->name || !z->local || !z->of_site)
+	z->off = calloc(n ? n : 1, 1);
+	if (!z->name || !z->local || !z->of_site || !z->off)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
@@ -101,6 +103,7 @@ static void zone_set_free(struct zone_set *z)
 	free(z->name);
 	free(z->local);
 	free(z->of_site);
+	free(z->off);
 }
 
 struct ctl_lookup *ctl_lookup_create(const struct ctl_lookup_params *p)
@@ -355,6 +358,10 @@ static void zone_query(struct job *j, const struct zone_set *z, size_t k, const 
 	struct ctl_dns_result r = { 0 };
 	int hit;
 
+	if (z->off[k]) {
+		slot->state = CTL_LIST_SKIPPED;
+		return;
+	}
 	if (z->local[k]) {
 		/* In-process zone: same scoring path as a DNS answer. */
 		hit = domain ? ctl_zone_lookup_name(z->local[k], domain, &za)
@@ -440,4 +447,24 @@ int ctl_lookup_submit(struct ctl_lookup *l, const struct mxs_observation *obs)
 const struct ctl_lookup_stats *ctl_lookup_stats(const struct ctl_lookup *l)
 {
 	return &l->st;
+}
+
+size_t ctl_lookup_dns_zones(const struct ctl_lookup *l, const char **ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < l->dnsbl.n && n < max; k++)
+		if (!l->dnsbl.local[k])
+			ret[n++] = l->dnsbl.name[k];
+	return n;
+}
+
+void ctl_lookup_zone_enable(struct ctl_lookup *l, const char *zone, int on)
+{
+	struct zone_set *sets[2] = { &l->dnsbl, &l->rhsbl };
+
+	for (int s = 0; s < 2; s++)
+		for (size_t k = 0; k < sets[s]->n; k++)
+			if (strcmp(sets[s]->name[k], zone) == 0)
+				sets[s]->off[k] = (uint8_t)!on;
 }

@@ -25,6 +25,7 @@
 
 #include "ctl_conf.h"
 #include "ctl_dns.h"
+#include "ctl_health.h"
 #include "ctl_link.h"
 #include "ctl_lookup.h"
 #include "ctl_sink.h"
@@ -44,6 +45,8 @@ struct daemon {
 	struct ctl_zone **zones;       /* like conf->local_zones */
 	struct ctl_dns *dns;
 	struct ctl_lookup *lookup;
+	struct ctl_health *health;
+	const char *probe_zones[256];
 	struct ctl_link *link;
 	FILE *vlog;
 	struct ctl_sink sinks[4];
@@ -116,6 +119,27 @@ static void on_obs(void *ctx, const struct mxs_observation *o)
 		d->obs_dropped++;
 }
 
+static uint64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* Health probe verdicts on a zone: loud, because scoring changes. */
+static void on_health(void *ctx, const char *zone, int on, const char *why)
+{
+	struct daemon *d = ctx;
+
+	ctl_lookup_zone_enable(d->lookup, zone, on);
+	if (on)
+		say("zone %s passes its health probes again: switched back ON", zone);
+	else
+		say("zone %s FAILED its health probe (%s): switched OFF, its answers are ignored",
+		    zone, why ? why : "?");
+}
+
 static void zones_free(struct ctl_zone **z, size_t n)
 {
 	for (size_t i = 0; z && i < n; i++)
@@ -163,7 +187,9 @@ static int build(struct daemon *d, struct ctl_conf *c, char *err, size_t errlen)
 	/* Retire the old set: pending answers end as errors, silently. */
 	if (d->lookup) {
 		ctl_lookup_close(d->lookup);
-		ctl_dns_free(d->dns);
+		ctl_dns_free(d->dns);   /* probe callbacks run here: health after */
+		ctl_health_free(d->health);
+		d->health = NULL;
 		ctl_lookup_free(d->lookup);
 		zones_free(d->zones, d->conf->n_local_zones);
 		ctl_conf_free(d->conf);
@@ -172,6 +198,9 @@ static int build(struct daemon *d, struct ctl_conf *c, char *err, size_t errlen)
 	d->zones = zones;
 	d->dns = dns;
 	d->lookup = lookup;
+	d->health = ctl_health_create(dns, d->probe_zones,
+				      ctl_lookup_dns_zones(lookup, d->probe_zones, 256),
+				      c->health_interval, on_health, d);
 	return 0;
 }
 
@@ -220,6 +249,23 @@ static void mkdir_parent(const char *path)
 	}
 }
 
+/* Before taking observations, learn which zones are healthy. */
+static void first_probes(struct daemon *d)
+{
+	struct pollfd fds[MAX_FDS];
+	uint64_t deadline = mono_s() + 2 * (d->conf->dns_timeout_ms / 1000 + 1) + 1;
+
+	if (!d->health)
+		return;
+	ctl_health_tick(d->health, mono_s());
+	while (ctl_health_busy(d->health) && mono_s() < deadline && !stop_flag) {
+		int timeout = 100, n = ctl_dns_pollfds(d->dns, fds, MAX_FDS, &timeout);
+
+		poll(fds, (nfds_t)n, timeout);
+		ctl_dns_process(d->dns, fds, n);
+	}
+}
+
 static void loop(struct daemon *d)
 {
 	struct pollfd fds[MAX_FDS];
@@ -233,8 +279,13 @@ static void loop(struct daemon *d)
 		}
 		nl = ctl_link_pollfds(d->link, fds, MAX_FDS);
 		nd = ctl_dns_pollfds(d->dns, fds + nl, MAX_FDS - nl, &timeout);
+		/* Wake at least once a second: health probes and signals. */
+		if (timeout < 0 || timeout > 1000)
+			timeout = 1000;
 		if (poll(fds, (nfds_t)(nl + nd), timeout) < 0 && errno != EINTR)
 			break;
+		if (d->health)
+			ctl_health_tick(d->health, mono_s());
 		ctl_link_process(d->link, fds, nl, on_obs, d);
 		ctl_dns_process(d->dns, fds + nl, nd);
 		flush_batch(d);
@@ -308,6 +359,7 @@ int main(int argc, char **argv)
 	say("listening on %s (%zu dnsbl sites, %zu rhsbl sites, %zu local zones%s)",
 	    d.conf->dataplane_socket, d.conf->n_dnsbl, d.conf->n_rhsbl, d.conf->n_local_zones,
 	    d.conf->shadow ? ", shadow mode" : "");
+	first_probes(&d);
 	loop(&d);
 	flush_batch(&d);
 	say("stopping: %" PRIu64 " observations, verdicts pass %" PRIu64 " tag %" PRIu64
@@ -317,6 +369,7 @@ int main(int argc, char **argv)
 	ctl_link_free(d.link);
 	ctl_lookup_close(d.lookup);
 	ctl_dns_free(d.dns);
+	ctl_health_free(d.health);
 	ctl_lookup_free(d.lookup);
 	zones_free(d.zones, d.conf->n_local_zones);
 	if (d.vlog && d.vlog != stderr)

@@ -20,30 +20,36 @@ cleanup() { [ -n "${DPID:-}" ] && kill "$DPID" 2>/dev/null; dnslab_stop; rm -rf 
 trap cleanup EXIT
 [ -n "${MXS_KEEP:-}" ] && trap - EXIT
 
-printf ':127.0.0.2:Listed, see https://bl.example/$\n100.64.3.3\n100.64.9.9\n' >"$T/bl.zone"
-printf ':127.0.0.3:\n198.51.100.10\n' >"$T/wl.zone"
-printf ':127.255.255.254:Query refused\n0.0.0.0/1\n128.0.0.0/1\n' >"$T/err.zone"
+# Every list carries the RFC 5782 test entry 127.0.0.2, or health probes
+# switch it off. err answers 127.255.255.254 (query refused) for clients;
+# world lists everything, 127.0.0.1 included, and must be switched off.
+printf ':127.0.0.2:Listed, see https://bl.example/$\n127.0.0.2\n100.64.3.3\n100.64.9.9\n' >"$T/bl.zone"
+printf ':127.0.0.3:\n127.0.0.2\n198.51.100.10\n' >"$T/wl.zone"
+printf ':127.255.255.254:Query refused\n127.0.0.2 :127.0.0.2:test\n100.64.0.0/16\n198.51.100.0/24\n203.0.113.0/24\n' >"$T/err.zone"
+printf ':127.0.0.2:\n0.0.0.0/1\n128.0.0.0/1\n' >"$T/world.zone"
 printf ':127.0.1.2:\nspam.example\n' >"$T/dbl.zone"
 printf ':127.0.0.4:\n100.64.5.5\n' >"$T/local.zone"
 P1=$(dnslab_port); P2=$(dnslab_port)
 dnslab_rbldnsd "$T" "$P1" bl.mxs.example:ip4set:bl.zone wl.mxs.example:ip4set:wl.zone \
-  err.mxs.example:ip4set:err.zone dbl.mxs.example:dnset:dbl.zone
+  err.mxs.example:ip4set:err.zone dbl.mxs.example:dnset:dbl.zone \
+  world.mxs.example:ip4set:world.zone
 dnslab_unbound "$T" "$P2" '
   local-data-ptr: "198.51.100.10 mail.example.org"
   local-data: "mail.example.org. A 198.51.100.10"
   local-data-ptr: "100.64.3.3 bot.example.net"
   local-data: "bot.example.net. A 192.0.2.99"' \
-  "bl.mxs.example@$P1 wl.mxs.example@$P1 err.mxs.example@$P1 dbl.mxs.example@$P1"
+  "bl.mxs.example@$P1 wl.mxs.example@$P1 err.mxs.example@$P1 dbl.mxs.example@$P1 world.mxs.example@$P1"
 dnslab_wait "$P1" 3.3.64.100.bl.mxs.example || { echo "FAIL: rbldnsd did not start: $(cat "$T/rbldnsd.log")"; exit 1; }
 dnslab_wait "$P2" mail.example.org || { echo "FAIL: unbound did not start: $(cat "$T/unbound.log")"; exit 1; }
 
 cat >"$T/mxscreen.conf" <<CONF
 dnsbl_sites = bl.mxs.example*2 wl.mxs.example*-3
-    err.mxs.example*5, local.mxs.example*3
+    err.mxs.example*5, local.mxs.example*3 world.mxs.example*5
 rhsbl_sites = dbl.mxs.example*2
 local_zones = local.mxs.example:ip4set:local.zone
 resolvers = 127.0.0.1:$P2
 dns_timeout = 1s
+health_interval = 1s
 anomaly_weights = pregreet:2, pipelining_violation:1, non_smtp_command:2
 verdict_log = $T/verdicts.ndjson
 dataplane_socket = $T/dp.sock
@@ -59,6 +65,29 @@ for _ in $(seq 50); do [ -S "$T/dp.sock" ] && break; sleep 0.1; done
 for _ in $(seq 100); do
   [ "$(wc -l <"$T/verdicts.ndjson" 2>/dev/null || echo 0)" -ge 7 ] && break; sleep 0.1
 done
+cp "$T/verdicts.ndjson" "$T/round1.ndjson"
+grep -q "zone world.mxs.example FAILED its health probe (lists 127.0.0.1" "$T/mxscreend.log" ||
+  { echo "FAIL: world-listing zone not switched off: $(cat "$T/mxscreend.log")"; exit 1; }
+echo "ok: the world-listing zone was switched off"
+# The zone is fixed upstream (rbldnsd reloads it): probes switch it back on.
+printf ':127.0.0.2:\n127.0.0.2\n100.64.7.7\n' >"$T/world.zone.new"
+# rbldnsd notices a change by mtime, to the second.
+chmod 644 "$T/world.zone.new"; touch -d "@$(( $(date +%s) + 2 ))" "$T/world.zone.new"
+mv "$T/world.zone.new" "$T/world.zone"
+for _ in $(seq 100); do
+  grep -q "zone world.mxs.example passes its health probes again" "$T/mxscreend.log" && break; sleep 0.1
+done
+grep -q "zone world.mxs.example passes its health probes again" "$T/mxscreend.log" ||
+  { echo "FAIL: recovered zone not switched back on: $(cat "$T/mxscreend.log")"; exit 1; }
+echo "ok: the zone was switched back on after it recovered"
+"$DP" --pcap "$T/demo.pcap" --rules "$ROOT/etc/rules" --control "$T/dp.sock" 2>>"$T/dp.log" ||
+  { echo "FAIL: mxscreen-dp (second run): $(cat "$T/dp.log")"; exit 1; }
+for _ in $(seq 100); do
+  [ "$(wc -l <"$T/verdicts.ndjson")" -ge 14 ] && break; sleep 0.1
+done
+grep '"src_ip":"100.64.7.7"' "$T/verdicts.ndjson" | tail -1 | grep -q '"dnsbl:world.mxs.example"' ||
+  { echo "FAIL: the recovered zone is not scored: $(grep 100.64.7.7 "$T/verdicts.ndjson")"; exit 1; }
+echo "ok: the recovered zone scores again"
 kill -TERM "$DPID"; wait "$DPID"; rc=$?; DPID=
 [ $rc -eq 0 ] || { echo "FAIL: mxscreend exit $rc: $(cat "$T/mxscreend.log")"; exit 1; }
 
@@ -66,7 +95,7 @@ kill -TERM "$DPID"; wait "$DPID"; rc=$?; DPID=
 import json, sys
 t = sys.argv[1]
 v = {}
-for line in open(t + "/verdicts.ndjson"):
+for line in open(t + "/round1.ndjson"):
     r = json.loads(line)
     v[r["src_ip"]] = r
 want = {
@@ -94,8 +123,8 @@ for ip, (action, score, reasons, fcrdns) in want.items():
     for x in reasons:
         if x not in r["reasons"]:
             errs.append("missing reason %s in %s" % (x, r["reasons"]))
-    if any(x.startswith("dnsbl:err") for x in r["reasons"]):
-        errs.append("an error answer was scored")
+    if any(x.startswith("dnsbl:err") or x.startswith("dnsbl:world") for x in r["reasons"]):
+        errs.append("an error answer or a switched-off zone was scored")
     if ip.count(".") == 3 and r["dns_errors"].get("err.mxs.example") != "127.255.255.254":
         errs.append("dns_errors %s lacks err.mxs.example" % r["dns_errors"])
     print(("FAIL %s: " % ip + "; ".join(errs)) if errs else "ok %s: %s %d" % (ip, action, score))

@@ -14,7 +14,7 @@ dnslab_port() {
 dnslab_rbldnsd() {
   local dir=$1 port=$2; shift 2
   chmod 755 "$dir"; chmod 644 "$dir"/*.zone
-  /usr/sbin/rbldnsd -n -q -b "127.0.0.1/$port" -r "$dir" -w / -t 60:60:3600 "$@" \
+  /usr/sbin/rbldnsd -n -q -b "127.0.0.1/$port" -r "$dir" -w / -t 60:60:3600 -c 1 "$@" \
     >"$dir/rbldnsd.log" 2>&1 &
   RBLDNSD_PID=$!
 }
