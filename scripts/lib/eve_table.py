@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Print mxscreen-dp NDJSON records as an aligned table (one row each).
+"""Print mxscreen-dp NDJSON records as an aligned table (one row each),
+with mxscreend's verdict on each client when a verdict log is given.
 
-usage: eve_table.py RECORDS.ndjson
+usage: eve_table.py RECORDS.ndjson [VERDICTS.ndjson]
 """
 import json
 import sys
@@ -28,11 +29,25 @@ def rules(s):
     return "%+d (%s)" % (s["rule_score"], ",".join(str(h["id"]) for h in hits))
 
 
+def verdict(v):
+    if not v:
+        return ["-", "-"]
+    return ["%s %+d" % (v["action"], v["score"]), ",".join(v["reasons"]) or "-"]
+
+
 def main():
     head = ["CLIENT", "PORT", "HELO", "MAIL FROM", "RCPT ok/all", "TLS", "ANOMALIES",
             "RULES score (ids)", "END"]
+    verdicts = {}
+    if len(sys.argv) > 2:
+        head += ["VERDICT", "WHY"]
+        with open(sys.argv[2], encoding="utf-8") as f:
+            for line in f:
+                v = json.loads(line)
+                verdicts[v["src_ip"]] = v
     with open(sys.argv[1], encoding="utf-8") as f:
-        rows = [row(json.loads(line)) for line in f if line.strip()]
+        recs = [json.loads(line) for line in f if line.strip()]
+    rows = [row(r) + (verdict(verdicts.get(r["src_ip"])) if len(sys.argv) > 2 else []) for r in recs]
     widths = [max(len(x[i]) for x in [head] + rows) for i in range(len(head))]
     for x in [head] + rows:
         print("  ".join(c.ljust(w) for c, w in zip(x, widths)).rstrip())

@@ -11,7 +11,7 @@ set -u
 DP=$1 D=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$HERE/../..
-. "$ROOT/tests/lib/dnslab.sh"
+. "$ROOT/scripts/lib/dnslab.sh"
 for b in /usr/sbin/rbldnsd /usr/sbin/unbound; do
   [ -x "$b" ] || { echo "skipped: $b not installed"; exit 77; }
 done

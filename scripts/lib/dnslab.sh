@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# Shared by the control-plane tests: start real DNS servers on loopback.
+# Real DNS servers on loopback, for scripts/demo, the control-plane tests
+# and the benchmarks (sourced):
 #   dnslab_port           print a free UDP port
 #   dnslab_rbldnsd DIR PORT ZONE:TYPE:FILE...   start rbldnsd (pid in RBLDNSD_PID)
 #   dnslab_unbound DIR PORT CONFIG_LINES STUBS  start unbound (pid in UNBOUND_PID)
