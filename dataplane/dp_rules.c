@@ -792,12 +792,22 @@ static void loader_fini(struct loader *ld)
  * and that key can only sit at one place in the value.
  * Keys are hashed folded; case-sensitive rules then compare the bytes as
  * written. Lookups allocate nothing and read at most max_len bytes of the
- * value, however long it is.
+ * value (plus the final '\n'), however long it is.
+ *
+ * Hashing goes 8 bytes at a time (lit_hash_end, lit_hash_pre). An end key
+ * of L = 8q + r bytes is hashed from its end: its q last 8-byte words, then
+ * its first r bytes as one short word. Every suffix of a value shares the
+ * word boundaries counted from the value's end, so one pass over the value
+ * yields the state after each word, and a suffix that starts inside a word
+ * takes its short head word from that word with a shift: a handful of
+ * multiplies a value, not one a byte. Prefix keys: the same, from the start.
  */
-#define LIT_SEED 0xcbf29ce484222325ull     /* FNV-1a */
-#define LIT_PRIME 0x100000001b3ull
+#define LIT_SEED 0x243f6a8885a308d3ull
+#define LIT_MUL 0xff51afd7ed558ccdull
 #define LIT_PREFIX_LENS 8u
-#define LIT_BATCH 16u        /* suffix lookups noted before doing them */
+#define LIT_ONES 0x0101010101010101ull
+#define LIT_LO7 0x7f7f7f7f7f7f7f7full
+#define LIT_HI 0x8080808080808080ull
 
 enum { LIT_NONE, LIT_EXACT, LIT_SUFFIX, LIT_PREFIX };
 
@@ -830,7 +840,8 @@ struct lit_table {
 struct dp_rules_lit {
 	struct lit_table end;   /* exact and suffix keys, hashed last byte first */
 	struct lit_table pre;   /* prefix keys, hashed first byte first */
-	uint8_t *pre_len;       /* [len] != 0: look up prefixes of len bytes */
+	uint32_t pre_lens[LIT_PREFIX_LENS];   /* prefix key lengths, ascending */
+	uint32_t n_pre_lens;
 	struct lit_ref *ref;    /* grouped by slot */
 	char *keys;             /* the literals as written, back to back */
 };
@@ -847,9 +858,78 @@ static inline unsigned char lit_fold(unsigned char c)
 	return (unsigned)(c - 'A') < 26u ? (unsigned char)(c | 0x20) : c;
 }
 
-static inline uint64_t lit_step(uint64_t h, unsigned char c)
+/* 8 bytes, first byte lowest, whatever the host's byte order. */
+static inline uint64_t lit_le64(const char *p)
 {
-	return (h ^ lit_fold(c)) * LIT_PRIME;
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* @r < 8 bytes the same way, zero above. */
+static inline uint64_t lit_le_part(const char *p, size_t r)
+{
+	uint64_t w = 0;
+
+	for (size_t i = 0; i < r; i++)
+		w |= (uint64_t)(unsigned char)p[i] << (8 * i);
+	return w;
+}
+
+/* lit_fold on each byte of @w. */
+static inline uint64_t lit_fold64(uint64_t w)
+{
+	uint64_t x = w & LIT_LO7;
+	uint64_t ge_a = x + LIT_ONES * (0x80 - 'A');      /* bit 7: byte >= 'A' */
+	uint64_t gt_z = x + LIT_ONES * (0x80 - 'Z' - 1);  /* bit 7: byte > 'Z' */
+
+	return w | ((ge_a & ~gt_z & ~w & LIT_HI) >> 2);   /* +0x20 on A-Z */
+}
+
+/* 0x80 in each byte of @w that is '.' or '@', 0 in the others. */
+static inline uint64_t lit_seps(uint64_t w)
+{
+	uint64_t a = w ^ (LIT_ONES * '.'), b = w ^ (LIT_ONES * '@');
+
+	a = ~(((a & LIT_LO7) + LIT_LO7) | a | LIT_LO7);   /* exact: no borrows */
+	b = ~(((b & LIT_LO7) + LIT_LO7) | b | LIT_LO7);
+	return a | b;
+}
+
+static inline uint64_t lit_mix(uint64_t h, uint64_t folded_word)
+{
+	h = (h ^ folded_word) * LIT_MUL;
+	return h ^ (h >> 32);
+}
+
+/* End-table hash of @s[0..L): last 8-byte words first, then the head. */
+static uint64_t lit_hash_end(const char *s, size_t L)
+{
+	uint64_t h = LIT_SEED;
+	size_t j8;
+
+	for (j8 = 8; j8 <= L; j8 += 8)
+		h = lit_mix(h, lit_fold64(lit_le64(s + L - j8)));
+	if (L % 8)
+		h = lit_mix(h, lit_fold64(lit_le_part(s, L % 8)));
+	return h;
+}
+
+/* Prefix-table hash of @s[0..L): first 8-byte words first, then the tail. */
+static uint64_t lit_hash_pre(const char *s, size_t L)
+{
+	uint64_t h = LIT_SEED;
+	size_t j8;
+
+	for (j8 = 0; j8 + 8 <= L; j8 += 8)
+		h = lit_mix(h, lit_fold64(lit_le64(s + j8)));
+	if (L % 8)
+		h = lit_mix(h, lit_fold64(lit_le_part(s + j8, L % 8)));
+	return h;
 }
 
 static inline uint32_t lit_home(uint64_t h, unsigned shift)
@@ -1019,15 +1099,6 @@ static uint32_t lit_pick_prefixes(struct lit_cand *cand, uint32_t n)
 	return o;
 }
 
-static uint64_t lit_key_hash(const char *k, uint32_t len, bool backwards)
-{
-	uint64_t h = LIT_SEED;
-
-	for (uint32_t i = 0; i < len; i++)
-		h = lit_step(h, (unsigned char)k[backwards ? len - 1 - i : i]);
-	return h;
-}
-
 /* Slots for @n keys of @cand[0..n) (sorted, grouped), refs from @ref0. */
 static int lit_table_fill(struct lit_table *t, const struct lit_cand *cand, uint32_t n,
 			  uint32_t n_keys, struct lit_ref *refs, uint32_t ref0, bool backwards)
@@ -1049,7 +1120,8 @@ static int lit_table_fill(struct lit_table *t, const struct lit_cand *cand, uint
 	t->shift = 64 - bits;
 	t->min_len = UINT32_MAX;
 	for (uint32_t i = 0, g; i < n; i = g) {
-		uint64_t h = lit_key_hash(cand[i].key, cand[i].len, backwards);
+		uint64_t h = backwards ? lit_hash_end(cand[i].key, cand[i].len)
+				       : lit_hash_pre(cand[i].key, cand[i].len);
 		struct lit_slot *s;
 		uint32_t j;
 
@@ -1086,7 +1158,6 @@ static void lit_free(struct dp_rules_lit *L)
 	free(L->end.tag);
 	free(L->pre.slot);
 	free(L->pre.tag);
-	free(L->pre_len);
 	free(L->ref);
 	free(L->keys);
 	free(L);
@@ -1160,13 +1231,10 @@ static int lit_build(struct loader *ld, struct dp_rules_db *db, unsigned f, uint
 	    lit_table_fill(&L->pre, cand + n_end, n_cand - n_end, keys_pre, L->ref,
 			   n_end, false) < 0)
 		goto out;
-	if (L->pre.slot) {
-		L->pre_len = calloc(L->pre.max_len + 1u, 1);
-		if (!L->pre_len)
-			goto out;
-		for (uint32_t i = n_end; i < n_cand; i++)
-			L->pre_len[cand[i].len] = 1;
-	}
+	/* sorted by length: the distinct lengths come out ascending */
+	for (uint32_t i = n_end; i < n_cand; i++)
+		if (!L->n_pre_lens || L->pre_lens[L->n_pre_lens - 1] != cand[i].len)
+			L->pre_lens[L->n_pre_lens++] = cand[i].len;
 	for (uint32_t i = 0; i < n_cand; i++)
 		on_lit[cand[i].rule] = 1;
 	L->keys = keys.p;
@@ -1475,67 +1543,93 @@ static inline void lit_hits(const struct dp_rules_lit *L, const struct lit_slot 
 	}
 }
 
-/* Suffixes v[at[j]..e) with hashes hat[j] in end table @t. */
-static void lit_lookups(const struct dp_rules_lit *L, const struct lit_table *t,
-			const char *v, size_t e, const size_t *at, const uint64_t *hat,
-			unsigned k, struct scan_ctx *c)
+/* Look up suffix v[p..e) (hash @h) in the end table. */
+static inline void lit_end_one(const struct dp_rules_lit *L, const char *v, size_t e,
+			       size_t p, uint64_t h, struct scan_ctx *c)
 {
-	for (unsigned j = 0; j < k; j++) {
-		const struct lit_slot *s;
+	const struct lit_table *t = &L->end;
+	const struct lit_slot *s;
+	size_t len = e - p;
 
-		if (e - at[j] < t->min_len)
-			continue;
-		s = lit_find(L, t, hat[j], v + at[j], e - at[j]);
+	if (len < t->min_len || len > t->max_len)
+		return;
+	s = lit_find(L, t, h, v + p, len);
+	if (s)
+		lit_hits(L, s, v + p, p == 0, c);
+}
+
+/*
+ * Exact and suffix rules on v[0..e): the value's 8-byte words from the end
+ * (lit_hash_end's order), each suffix that starts at a '.' or '@' (or at 0:
+ * the whole value) looked up as its word is reached.
+ */
+static void lit_scan_end(const struct dp_rules_lit *L, const char *v, size_t e,
+			 struct scan_ctx *c)
+{
+	size_t lim = e < L->end.max_len ? e : L->end.max_len, j8 = 0;
+	uint64_t st = LIT_SEED;          /* hash state after j8 / 8 words */
+
+	for (; j8 < lim && j8 + 8 <= e; j8 += 8) {
+		size_t base = e - j8 - 8;          /* value offset of the word */
+		uint64_t w = lit_le64(v + base), fw = lit_fold64(w);
+		uint64_t next = lit_mix(st, fw), m = lit_seps(w);
+
+		if (!base)
+			m |= 0x80;                 /* the whole value */
+		for (; m; m &= m - 1) {
+			unsigned b = (unsigned)__builtin_ctzll(m) >> 3;
+
+			/* suffix from base + b: head = bytes b..7 of the word */
+			lit_end_one(L, v, e, base + b, b ? lit_mix(st, fw >> (8 * b)) : next, c);
+		}
+		st = next;
+	}
+	if (j8 < lim && j8 < e) {                  /* the first e - j8 < 8 bytes */
+		size_t r = e - j8;
+		uint64_t w = lit_le_part(v, r), fw = lit_fold64(w), m = lit_seps(w) | 0x80;
+
+		for (; m; m &= m - 1) {
+			unsigned b = (unsigned)__builtin_ctzll(m) >> 3;
+
+			lit_end_one(L, v, e, b, lit_mix(st, fw >> (8 * b)), c);
+		}
+	}
+}
+
+/* Prefix rules: the value's first bytes at each prefix key length. */
+static void lit_scan_pre(const struct dp_rules_lit *L, const char *v, size_t n,
+			 struct scan_ctx *c)
+{
+	const struct lit_slot *s;
+	uint64_t st = LIT_SEED;          /* hash state after j8 / 8 words */
+	size_t j8 = 0;
+
+	for (uint32_t k = 0; k < L->n_pre_lens && L->pre_lens[k] <= n; k++) {
+		size_t len = L->pre_lens[k], r = len % 8;
+		uint64_t h;
+
+		for (; j8 + 8 <= len; j8 += 8)
+			st = lit_mix(st, lit_fold64(lit_le64(v + j8)));
+		h = st;
+		if (r)
+			h = lit_mix(st, lit_fold64(j8 + 8 <= n ?
+						   lit_le64(v + j8) & ((1ull << (8 * r)) - 1) :
+						   lit_le_part(v + j8, r)));
+		s = lit_find(L, &L->pre, h, v, len);
 		if (s)
-			lit_hits(L, s, v + at[j], at[j] == 0, c);
+			lit_hits(L, s, v, true, c);
 	}
 }
 
 static void lit_scan(const struct dp_rules_lit *L, const char *v, size_t n,
 		     struct scan_ctx *c)
 {
-	const struct lit_table *t = &L->end;
-	const struct lit_slot *s;
 	size_t e = n && v[n - 1] == '\n' ? n - 1 : n;    /* $ before a final \n */
-	uint64_t h;
 
-	if (t->slot && e >= t->min_len) {
-		size_t lo = e > t->max_len ? e - t->max_len : 0, at[LIT_BATCH];
-		uint64_t hat[LIT_BATCH];
-		unsigned k = 0;
-
-		/* Every suffix's hash on the way from the end to the front;
-		 * those that start at a '.' or '@', and the whole value, are
-		 * noted without a branch, then looked up in batches. */
-		h = LIT_SEED;
-		for (size_t i = e; i-- > lo;) {
-			unsigned char ch = (unsigned char)v[i];
-
-			h = lit_step(h, ch);
-			at[k] = i;
-			hat[k] = h;
-			k += (ch == '.') | (ch == '@') | (i == 0);
-			if (k == LIT_BATCH) {
-				lit_lookups(L, t, v, e, at, hat, k, c);
-				k = 0;
-			}
-		}
-		lit_lookups(L, t, v, e, at, hat, k, c);
-	}
-	t = &L->pre;
-	if (t->slot && n >= t->min_len) {
-		size_t hi = n < t->max_len ? n : t->max_len;
-
-		h = LIT_SEED;
-		for (size_t i = 0; i < hi; i++) {
-			h = lit_step(h, (unsigned char)v[i]);
-			if (!L->pre_len[i + 1])
-				continue;
-			s = lit_find(L, t, h, v, i + 1);
-			if (s)
-				lit_hits(L, s, v, true, c);
-		}
-	}
+	if (L->end.slot && e >= L->end.min_len)
+		lit_scan_end(L, v, e, c);
+	if (L->pre.slot && n >= L->pre.min_len)
+		lit_scan_pre(L, v, n, c);
 }
 
 int dp_rules_scan(const struct dp_rules_db *db, uint32_t slot, unsigned field,
