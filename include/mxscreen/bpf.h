@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Layouts of mxscreen's pinned BPF maps, shared by the XDP/TC programs
+ * (bpf/), the loader and verdict writer in mxscreend, the tests and the CLI.
+ * Defined once, here; no mirror copies. All multi-byte fields host order
+ * unless named *_be. Maps live under bpf_pin_dir (default
+ * MXS_BPF_PIN_DIR), pinned by name:
+ *   verdicts      HASH     mxs_bpf_addr_key -> mxs_bpf_verdict
+ *   static_cidrs  LPM_TRIE mxs_bpf_cidr_key -> mxs_bpf_cidr_val
+ *   throttle      LRU_HASH mxs_bpf_addr_key -> mxs_bpf_bucket
+ *   stats         PERCPU_ARRAY[1] mxs_bpf_stats
+ *   config        ARRAY[1] mxs_bpf_config
+ * Programs pinned as xdp_enforce and tc_tag in the same directory.
+ */
+#ifndef MXSCREEN_BPF_H
+#define MXSCREEN_BPF_H
+
+#include <linux/types.h>
+
+#define MXS_BPF_PIN_DIR "/sys/fs/bpf/mxscreen"
+#define MXS_BPF_VERDICTS_MAX 1048576
+#define MXS_BPF_CIDRS_MAX 262144
+#define MXS_BPF_THROTTLE_MAX 262144
+#define MXS_BPF_MAX_PORTS 8
+
+/* A client address. IPv4: family 4, addr[0..3], rest zero. IPv6 verdicts
+ * may be per /64 (prefix_len 64, addr[8..15] zero) or per /128; lookups
+ * try the /128 key, then the /64 key. */
+struct mxs_bpf_addr_key {
+	__u8 family;            /* 4 or 6 */
+	__u8 prefix_len;        /* 32, 64 or 128 */
+	__u8 pad[2];
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct mxs_bpf_addr_key) == 20, "mxs_bpf_addr_key layout");
+
+struct mxs_bpf_verdict {
+	__u8 action;            /* enum mxs_action (include/mxscreen/verdict.h) */
+	__u8 would_be;          /* the policy's action (differs in shadow mode) */
+	__u8 shadow;
+	__u8 pad;
+	__s32 score;
+	__u32 reasons;          /* MXS_REASON_BIT() */
+	__u32 pad2;
+	__u64 expiry_ns;        /* CLOCK_MONOTONIC (bpf_ktime_get_ns); past = none */
+};
+_Static_assert(sizeof(struct mxs_bpf_verdict) == 24, "mxs_bpf_verdict layout");
+
+/* LPM key: prefixlen counts bits of (family, pad, addr): 32 + CIDR length. */
+struct mxs_bpf_cidr_key {
+	__u32 prefixlen;
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct mxs_bpf_cidr_key) == 24, "mxs_bpf_cidr_key layout");
+
+struct mxs_bpf_cidr_val {
+	__u8 action;            /* MXS_ACTION_PASS (allow_cidrs) or MXS_ACTION_DROP (deny_cidrs) */
+	__u8 pad[3];
+	__u32 id;               /* index in the configured list, for counters */
+};
+_Static_assert(sizeof(struct mxs_bpf_cidr_val) == 8, "mxs_bpf_cidr_val layout");
+
+/* Token bucket per throttled address: tokens in thousandths of a SYN. */
+struct mxs_bpf_bucket {
+	__u64 tokens_milli;
+	__u64 last_ns;          /* CLOCK_MONOTONIC of the last refill */
+};
+_Static_assert(sizeof(struct mxs_bpf_bucket) == 16, "mxs_bpf_bucket layout");
+
+#define MXS_BPF_ACTIONS 5       /* == MXS_ACTION_COUNT, checked in the programs */
+
+/* Per-CPU counters; readers sum over CPUs. */
+struct mxs_bpf_stats {
+	__u64 pkts[MXS_BPF_ACTIONS];    /* SMTP-port packets by the action applied */
+	__u64 bytes[MXS_BPF_ACTIONS];
+	__u64 shadow[MXS_BPF_ACTIONS];  /* shadow mode: packets by would-be action */
+	__u64 syn_throttled;            /* SYNs dropped by a token bucket */
+	__u64 syn_admitted;             /* SYNs a throttled address was allowed */
+	__u64 static_allow;
+	__u64 static_deny;
+	__u64 expired;                  /* verdict found but expired */
+	__u64 parse_errors;             /* truncated or malformed: passed */
+	__u64 not_smtp;                 /* parsed, not to an SMTP port: passed */
+	__u64 tc_marked;                /* TC: packets given tag_mark */
+};
+
+struct mxs_bpf_config {
+	__u16 smtp_ports[MXS_BPF_MAX_PORTS]; /* host order; 0 = unused slot */
+	__u8 tag_dscp;          /* 0..63 */
+	__u8 shadow;            /* 1: count only, enforce nothing */
+	__u8 pad[2];
+	__u32 throttle_rate;    /* new connections (SYNs) per second */
+	__u32 throttle_burst;   /* bucket size in SYNs */
+	__u32 tag_mark;         /* skb->mark for tagged addresses (TC) */
+};
+_Static_assert(sizeof(struct mxs_bpf_config) == 32, "mxs_bpf_config layout");
+
+#endif
