@@ -39,6 +39,7 @@
 #define DNS_TIMEOUT_MAX_MS 60000u
 #define DNS_INFLIGHT_MAX 100000
 #define RESOLV_CONF_DEFAULT "/etc/resolv.conf"
+#define THROTTLE_MAX 1000000           /* throttle_rate, throttle_burst */
 
 _Static_assert(sizeof(((struct sockaddr_un *)0)->sun_path) ==
 	       sizeof(((struct ctl_conf *)0)->dataplane_socket),
@@ -673,6 +674,118 @@ static int set_cidrs(struct conf_ctx *x, const struct conf_key *k, const char *v
 	return 0;
 }
 
+/* ---- enforcement ---- */
+
+/* An interface name as the kernel accepts one (dev_valid_name). */
+static int valid_ifname(const char *s, size_t len)
+{
+	if (len == 0 || len >= CTL_IFNAME_SIZE)
+		return 0;
+	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == ':' || is_ws(s[i]))
+			return 0;
+	return 1;
+}
+
+/* A list of interface names into char[CTL_MAX_IFACES][CTL_IFNAME_SIZE]
+ * at k->off, the count at k->off_n. Empty is fine: no interfaces. */
+static int set_ifaces(struct conf_ctx *x, const struct conf_key *k, const char *val)
+{
+	char names[CTL_MAX_IFACES][CTL_IFNAME_SIZE];
+	size_t n = 0, len;
+	const char *p = val, *item;
+
+	memset(names, 0, sizeof(names));
+	while ((len = list_next(&p, &item))) {
+		if (!valid_ifname(item, len))
+			return why(x, "%s: bad interface name '%.*s' (1 to %d bytes, no '/' "
+				   "or ':')", k->name, (int)len, item, CTL_IFNAME_SIZE - 1);
+		for (size_t i = 0; i < n; i++)
+			if (strlen(names[i]) == len && !memcmp(names[i], item, len))
+				return why(x, "%s: '%.*s' listed twice", k->name, (int)len, item);
+		if (n == CTL_MAX_IFACES)
+			return why(x, "%s: more than %d interfaces", k->name, CTL_MAX_IFACES);
+		memcpy(names[n++], item, len);
+	}
+	memcpy(field(x->c, k->off), names, sizeof(names));
+	*(size_t *)field(x->c, k->off_n) = n;
+	return 0;
+}
+
+static int set_xdp_mode(struct conf_ctx *x, const struct conf_key *k, const char *val)
+{
+	if (!strcmp(val, "auto"))
+		x->c->xdp_mode = CTL_XDP_AUTO;
+	else if (!strcmp(val, "native"))
+		x->c->xdp_mode = CTL_XDP_NATIVE;
+	else if (!strcmp(val, "generic"))
+		x->c->xdp_mode = CTL_XDP_GENERIC;
+	else
+		return why(x, "%s: bad value '%s' (native, generic or auto)", k->name, val);
+	return 0;
+}
+
+static int set_smtp_ports(struct conf_ctx *x, const struct conf_key *k, const char *val)
+{
+	uint16_t ports[MXS_BPF_MAX_PORTS] = { 0 };
+	size_t n = 0, len;
+	const char *p = val, *item;
+	char num[16];
+	long v;
+
+	while ((len = list_next(&p, &item))) {
+		snprintf(num, sizeof(num), "%.*s", (int)(len < sizeof(num) ? len : sizeof(num) - 1),
+			 item);
+		/* Plain digits only: "+25" or "025" is a typo, not a port. */
+		if (len >= sizeof(num) || !is_digit(item[0]) || (item[0] == '0' && len > 1) ||
+		    parse_long(num, 1, 65535, &v))
+			return why(x, "%s: bad port '%.*s' (1..65535)", k->name, (int)len, item);
+		for (size_t i = 0; i < n; i++)
+			if (ports[i] == v)
+				return why(x, "%s: port %ld listed twice", k->name, v);
+		if (n == MXS_BPF_MAX_PORTS)
+			return why(x, "%s: more than %d ports", k->name, MXS_BPF_MAX_PORTS);
+		ports[n++] = (uint16_t)v;
+	}
+	if (n == 0)
+		return why(x, "%s: empty list (leave the key out for the default)", k->name);
+	memcpy(x->c->smtp_ports, ports, sizeof(ports));
+	x->c->n_smtp_ports = n;
+	return 0;
+}
+
+/* A 32-bit number, decimal or 0x hex (fwmarks are usually written in hex). */
+static int set_mark(struct conf_ctx *x, const struct conf_key *k, const char *val)
+{
+	int hex = val[0] == '0' && (val[1] == 'x' || val[1] == 'X');
+	const char *d = hex ? val + 2 : val;
+	uint64_t v = 0;
+
+	if (!*d)
+		goto bad;
+	for (; *d; d++) {
+		unsigned digit;
+
+		if (is_digit(*d))
+			digit = (unsigned)(*d - '0');
+		else if (hex && *d >= 'a' && *d <= 'f')
+			digit = (unsigned)(*d - 'a' + 10);
+		else if (hex && *d >= 'A' && *d <= 'F')
+			digit = (unsigned)(*d - 'A' + 10);
+		else
+			goto bad;
+		v = v * (hex ? 16 : 10) + digit;
+		if (v > UINT32_MAX)
+			return why(x, "%s: '%s' out of range (0..0xffffffff)", k->name, val);
+	}
+	*(uint32_t *)field(x->c, k->off) = (uint32_t)v;
+	return 0;
+bad:
+	return why(x, "%s: bad value '%s' (a number, decimal or 0x hex)", k->name, val);
+}
+
 /* ---- the key table ---- */
 
 #define F(f) offsetof(struct ctl_conf, f)
@@ -705,6 +818,15 @@ static const struct conf_key conf_keys[] = {
 	{ "control_socket", set_path, F(control_socket), FN(control_socket), 0, 0 },
 	{ "verdict_log", set_path, F(verdict_log), FN(verdict_log), 1, 0 },
 	{ "bpf_pin_dir", set_path, F(bpf_pin_dir), FN(bpf_pin_dir), 0, 0 },
+	{ "bpf", set_bool, F(bpf), 0, 0, 0 },
+	{ "xdp_interfaces", set_ifaces, F(xdp_ifaces), F(n_xdp_ifaces), 0, 0 },
+	{ "xdp_mode", set_xdp_mode, 0, 0, 0, 0 },
+	{ "tc_interfaces", set_ifaces, F(tc_ifaces), F(n_tc_ifaces), 0, 0 },
+	{ "smtp_ports", set_smtp_ports, 0, 0, 0, 0 },
+	{ "tag_dscp", set_int, F(tag_dscp), 0, 0, 63 },
+	{ "tag_mark", set_mark, F(tag_mark), 0, 0, 0 },
+	{ "throttle_rate", set_u32, F(throttle_rate), 0, 1, THROTTLE_MAX },
+	{ "throttle_burst", set_u32, F(throttle_burst), 0, 1, THROTTLE_MAX },
 };
 
 #define N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -793,7 +915,20 @@ struct ctl_conf *ctl_conf_defaults(void)
 	snprintf(c->dataplane_socket, sizeof(c->dataplane_socket), "/run/mxscreen/dataplane.sock");
 	snprintf(c->control_socket, sizeof(c->control_socket), "/run/mxscreen/control.sock");
 	c->verdict_log[0] = '\0';
-	snprintf(c->bpf_pin_dir, sizeof(c->bpf_pin_dir), "/sys/fs/bpf/mxscreen");
+	snprintf(c->bpf_pin_dir, sizeof(c->bpf_pin_dir), "%s", MXS_BPF_PIN_DIR);
+	c->bpf = 0;
+	c->n_xdp_ifaces = 0;
+	c->xdp_mode = CTL_XDP_AUTO;
+	c->n_tc_ifaces = 0;
+	c->smtp_ports[0] = 25;
+	c->smtp_ports[1] = 465;
+	c->smtp_ports[2] = 587;
+	c->smtp_ports[3] = 2525;
+	c->n_smtp_ports = 4;
+	c->tag_dscp = 8;
+	c->tag_mark = 0x4d58;
+	c->throttle_rate = 1;
+	c->throttle_burst = 3;
 	return c;
 }
 

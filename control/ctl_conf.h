@@ -14,13 +14,19 @@
 #include <stdint.h>
 
 #include <mxscreen/anomaly.h>
+#include <mxscreen/bpf.h>
 #include <mxscreen/verdict.h>
 
 #include "ctl_sites.h"
 
 #define CTL_MAX_RESOLVERS 8
+#define CTL_MAX_IFACES 32             /* per interface list */
+#define CTL_IFNAME_SIZE 16            /* IFNAMSIZ, NUL included */
 
 enum ctl_zone_type { CTL_ZONE_IP4SET = 0, CTL_ZONE_IP6TRIE, CTL_ZONE_IP6TSET, CTL_ZONE_DNSET };
+
+/* xdp_mode: auto tries native (driver) XDP and falls back to generic. */
+enum ctl_xdp_mode { CTL_XDP_AUTO = 0, CTL_XDP_NATIVE, CTL_XDP_GENERIC };
 
 struct ctl_resolver {
 	char host[64];                /* IPv4 or IPv6 literal */
@@ -72,6 +78,19 @@ struct ctl_conf {
 	char control_socket[108];     /* default /run/mxscreen/control.sock */
 	char verdict_log[PATH_MAX];   /* default "" (off); "-" stderr */
 	char bpf_pin_dir[PATH_MAX];   /* default /sys/fs/bpf/mxscreen */
+	/* enforcement (BPF): none of it is touched unless bpf = yes */
+	int bpf;                      /* yes|no, default no */
+	char xdp_ifaces[CTL_MAX_IFACES][CTL_IFNAME_SIZE]; /* xdp_interfaces, default none */
+	size_t n_xdp_ifaces;
+	int xdp_mode;                 /* enum ctl_xdp_mode, default auto */
+	char tc_ifaces[CTL_MAX_IFACES][CTL_IFNAME_SIZE];  /* tc_interfaces, default none */
+	size_t n_tc_ifaces;
+	uint16_t smtp_ports[MXS_BPF_MAX_PORTS]; /* default 25 465 587 2525 */
+	size_t n_smtp_ports;
+	int tag_dscp;                 /* 0..63, default 8 */
+	uint32_t tag_mark;            /* skb->mark for tagged clients, default 0x4d58 */
+	uint32_t throttle_rate;       /* SYNs per second per throttled client, default 1 */
+	uint32_t throttle_burst;      /* token bucket size in SYNs, default 3 */
 };
 
 /*

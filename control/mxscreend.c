@@ -4,9 +4,10 @@
  * stderr. One event loop: observations from the dataplane link become
  * lookup jobs; all their DNS queries go out together each turn; every
  * finished job becomes a verdict, written to the verdict log and handed, in
- * one batch per turn, to every verdict sink (the dataplane mirror now, the
- * BPF maps next). SIGTERM/SIGINT stop cleanly, SIGHUP re-reads the config
- * (a bad one is refused and the old one kept).
+ * one batch per turn, to every verdict sink (the dataplane mirror, and the
+ * pinned BPF maps when bpf = yes, whose expired entries are swept once a
+ * second). SIGTERM/SIGINT stop cleanly, SIGHUP re-reads the config (a bad
+ * one is refused and the old one kept).
  * Exit status: 0 ok, 1 runtime failure, 2 bad usage or configuration.
  */
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_bpf.h"
 #include "ctl_conf.h"
 #include "ctl_dns.h"
 #include "ctl_health.h"
@@ -36,6 +38,7 @@
 #define EXIT_USAGE 2
 #define MAX_FDS 64
 #define BATCH_MAX 4096
+#define SWEEP_MAX 16384   /* verdicts looked at per second: 1M in about a minute */
 
 static volatile sig_atomic_t stop_flag, hup_flag;
 
@@ -48,6 +51,8 @@ struct daemon {
 	struct ctl_health *health;
 	const char *probe_zones[256];
 	struct ctl_link *link;
+	struct ctl_bpf *bpf;           /* NULL unless bpf = yes */
+	uint64_t last_sweep;
 	FILE *vlog;
 	struct ctl_sink sinks[4];
 	size_t n_sinks;
@@ -221,6 +226,45 @@ static int open_vlog(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The BPF sink follows d->bpf: present with it, gone without it. */
+static void set_bpf_sink(struct daemon *d)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < d->n_sinks; i++)
+		if (d->sinks[i].write != ctl_bpf_write)
+			d->sinks[w++] = d->sinks[i];
+	d->n_sinks = w;
+	if (d->bpf)
+		d->sinks[d->n_sinks++] = (struct ctl_sink){ ctl_bpf_write, d->bpf };
+}
+
+/* Enforcement as d->conf says: off (bpf = no: BPF is left alone, what is
+ * pinned and attached stays), loaded, or reconfigured in place. */
+static int bpf_apply(struct daemon *d, char *err, size_t errlen)
+{
+	struct ctl_bpf_params p = { .conf = d->conf };
+	struct ctl_bpf *nb;
+	int rc;
+
+	if (!d->conf->bpf) {
+		ctl_bpf_close(d->bpf);
+		d->bpf = NULL;
+	} else if (d->bpf && !strcmp(ctl_bpf_pin_dir(d->bpf), d->conf->bpf_pin_dir)) {
+		rc = ctl_bpf_configure(d->bpf, d->conf, err, errlen);
+		if (rc < 0)
+			return rc;
+	} else {
+		rc = ctl_bpf_create(&p, &nb, err, errlen);
+		if (rc < 0)
+			return rc;
+		ctl_bpf_close(d->bpf);
+		d->bpf = nb;
+	}
+	set_bpf_sink(d);
+	return 0;
+}
+
 static void reload(struct daemon *d)
 {
 	struct ctl_conf *c;
@@ -233,6 +277,10 @@ static void reload(struct daemon *d)
 	}
 	if (open_vlog(d, err, sizeof(err)) < 0)
 		say("%s", err);
+	if (bpf_apply(d, err, sizeof(err)) < 0)
+		say("bpf: %s; enforcement may be partly reconfigured", err);
+	else if (d->bpf)
+		say("bpf: %s", ctl_bpf_summary(d->bpf));
 	say("configuration reloaded from %s", d->conf_path);
 }
 
@@ -289,6 +337,10 @@ static void loop(struct daemon *d)
 		ctl_link_process(d->link, fds, nl, on_obs, d);
 		ctl_dns_process(d->dns, fds + nl, nd);
 		flush_batch(d);
+		if (d->bpf && mono_s() != d->last_sweep) {
+			d->last_sweep = mono_s();
+			ctl_bpf_sweep(d->bpf, SWEEP_MAX);
+		}
 	}
 }
 
@@ -345,6 +397,10 @@ int main(int argc, char **argv)
 		say("%s", err);
 		return EXIT_USAGE;
 	}
+	if (d.conf->bpf && bpf_apply(&d, err, sizeof(err)) < 0) {
+		say("bpf: %s", err);
+		return EXIT_RUNTIME;
+	}
 	mkdir_parent(c->dataplane_socket);
 	d.link = ctl_link_create(c->dataplane_socket, err, sizeof(err));
 	if (!d.link) {
@@ -352,6 +408,9 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	d.sinks[d.n_sinks++] = (struct ctl_sink){ ctl_link_send, d.link };
+	set_bpf_sink(&d);
+	if (d.bpf)
+		say("bpf: %s", ctl_bpf_summary(d.bpf));
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGHUP, on_signal);
@@ -366,6 +425,13 @@ int main(int argc, char **argv)
 	    " throttle %" PRIu64 " drop %" PRIu64,
 	    ctl_link_stats(d.link)->observations, d.verdicts[MXS_ACTION_PASS],
 	    d.verdicts[MXS_ACTION_TAG], d.verdicts[MXS_ACTION_THROTTLE], d.verdicts[MXS_ACTION_DROP]);
+	if (d.bpf) {
+		const struct ctl_bpf_counters *bc = ctl_bpf_counters(d.bpf);
+
+		say("bpf: %" PRIu64 " verdicts written, %" PRIu64 " failed, %" PRIu64
+		    " expired removed; programs stay attached", bc->written, bc->failed, bc->swept);
+	}
+	ctl_bpf_close(d.bpf);
 	ctl_link_free(d.link);
 	ctl_lookup_close(d.lookup);
 	ctl_dns_free(d.dns);

@@ -116,6 +116,20 @@ static void check_same(const struct ctl_conf *a, const struct ctl_conf *b)
 	CHECK_EQ_STR(a->control_socket, b->control_socket);
 	CHECK_EQ_STR(a->verdict_log, b->verdict_log);
 	CHECK_EQ_STR(a->bpf_pin_dir, b->bpf_pin_dir);
+	CHECK_EQ_INT(a->bpf, b->bpf);
+	CHECK_EQ_INT(a->n_xdp_ifaces, b->n_xdp_ifaces);
+	for (size_t i = 0; i < a->n_xdp_ifaces && i < b->n_xdp_ifaces; i++)
+		CHECK_EQ_STR(a->xdp_ifaces[i], b->xdp_ifaces[i]);
+	CHECK_EQ_INT(a->xdp_mode, b->xdp_mode);
+	CHECK_EQ_INT(a->n_tc_ifaces, b->n_tc_ifaces);
+	for (size_t i = 0; i < a->n_tc_ifaces && i < b->n_tc_ifaces; i++)
+		CHECK_EQ_STR(a->tc_ifaces[i], b->tc_ifaces[i]);
+	CHECK_EQ_INT(a->n_smtp_ports, b->n_smtp_ports);
+	CHECK(memcmp(a->smtp_ports, b->smtp_ports, sizeof(a->smtp_ports)) == 0);
+	CHECK_EQ_INT(a->tag_dscp, b->tag_dscp);
+	CHECK_EQ_INT(a->tag_mark, b->tag_mark);
+	CHECK_EQ_INT(a->throttle_rate, b->throttle_rate);
+	CHECK_EQ_INT(a->throttle_burst, b->throttle_burst);
 }
 
 static void test_defaults(void)
@@ -164,6 +178,20 @@ static void test_defaults(void)
 	CHECK_EQ_STR(c->control_socket, "/run/mxscreen/control.sock");
 	CHECK_EQ_STR(c->verdict_log, "");
 	CHECK_EQ_STR(c->bpf_pin_dir, "/sys/fs/bpf/mxscreen");
+	CHECK_EQ_INT(c->bpf, 0);
+	CHECK_EQ_INT(c->n_xdp_ifaces, 0);
+	CHECK_EQ_INT(c->xdp_mode, CTL_XDP_AUTO);
+	CHECK_EQ_INT(c->n_tc_ifaces, 0);
+	CHECK_EQ_INT(c->n_smtp_ports, 4);
+	CHECK_EQ_INT(c->smtp_ports[0], 25);
+	CHECK_EQ_INT(c->smtp_ports[1], 465);
+	CHECK_EQ_INT(c->smtp_ports[2], 587);
+	CHECK_EQ_INT(c->smtp_ports[3], 2525);
+	CHECK_EQ_INT(c->smtp_ports[4], 0);
+	CHECK_EQ_INT(c->tag_dscp, 8);
+	CHECK_EQ_INT(c->tag_mark, 0x4d58);
+	CHECK_EQ_INT(c->throttle_rate, 1);
+	CHECK_EQ_INT(c->throttle_burst, 3);
 	/* From the MXS_RESOLV_CONF file main() wrote. */
 	CHECK_EQ_INT(c->n_resolvers, 2);
 	CHECK_EQ_STR(c->resolvers[0].host, "127.0.0.53");
@@ -262,6 +290,28 @@ static const struct {
 	/* '#' after the start of a line is data, as in main.cf. */
 	{ "verdict_log = /tmp/a#b # c", K_STR, OFF(verdict_log), 0, "/tmp/a#b # c" },
 	{ "bpf_pin_dir = /sys/fs/bpf/other", K_STR, OFF(bpf_pin_dir), 0, "/sys/fs/bpf/other" },
+	/* enforcement */
+	{ "bpf = yes", K_INT, OFF(bpf), 1, NULL },
+	{ "bpf = no", K_INT, OFF(bpf), 0, NULL },
+	{ "bpf = True", K_INT, OFF(bpf), 1, NULL },
+	{ "xdp_mode = native", K_INT, OFF(xdp_mode), CTL_XDP_NATIVE, NULL },
+	{ "xdp_mode = generic", K_INT, OFF(xdp_mode), CTL_XDP_GENERIC, NULL },
+	{ "xdp_mode = auto", K_INT, OFF(xdp_mode), CTL_XDP_AUTO, NULL },
+	{ "tag_dscp = 0", K_INT, OFF(tag_dscp), 0, NULL },
+	{ "tag_dscp = 63", K_INT, OFF(tag_dscp), 63, NULL },
+	{ "tag_dscp = 46", K_INT, OFF(tag_dscp), 46, NULL },
+	{ "tag_mark = 0", K_U32, OFF(tag_mark), 0, NULL },
+	{ "tag_mark = 42", K_U32, OFF(tag_mark), 42, NULL },
+	{ "tag_mark = 0x10", K_U32, OFF(tag_mark), 16, NULL },
+	{ "tag_mark = 0XaBcD", K_U32, OFF(tag_mark), 0xabcd, NULL },
+	{ "tag_mark = 0xffffffff", K_U32, OFF(tag_mark), 0xffffffffL, NULL },
+	{ "tag_mark = 4294967295", K_U32, OFF(tag_mark), 4294967295L, NULL },
+	{ "tag_mark = 0x00000001", K_U32, OFF(tag_mark), 1, NULL },
+	{ "tag_mark = 010", K_U32, OFF(tag_mark), 10, NULL }, /* decimal, not octal */
+	{ "throttle_rate = 1", K_U32, OFF(throttle_rate), 1, NULL },
+	{ "throttle_rate = 1000000", K_U32, OFF(throttle_rate), 1000000, NULL },
+	{ "throttle_burst = 1", K_U32, OFF(throttle_burst), 1, NULL },
+	{ "throttle_burst = 50", K_U32, OFF(throttle_burst), 50, NULL },
 	/* Line syntax. */
 	{ "shadow = yes   \t", K_INT, OFF(shadow), 1, NULL },
 	{ "shadow\t=\tyes", K_INT, OFF(shadow), 1, NULL },
@@ -466,6 +516,53 @@ static const struct {
 	  "@:1: control_socket: '/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is longer than 107 bytes" },
 	{ "bpf_pin_dir =", "@:1: bpf_pin_dir: empty path" },
+	/* enforcement */
+	{ "bpf = maybe", "@:1: bpf: bad value 'maybe' (yes or no)" },
+	{ "bpf =", "@:1: bpf: bad value '' (yes or no)" },
+	{ "xdp_mode = offload", "@:1: xdp_mode: bad value 'offload' (native, generic or auto)" },
+	{ "xdp_mode = Native", "@:1: xdp_mode: bad value 'Native' (native, generic or auto)" },
+	{ "xdp_mode =", "@:1: xdp_mode: bad value '' (native, generic or auto)" },
+	{ "xdp_interfaces = eth0 0123456789abcdef",
+	  "@:1: xdp_interfaces: bad interface name '0123456789abcdef' (1 to 15 bytes, no '/' or ':')" },
+	{ "xdp_interfaces = eth0/1",
+	  "@:1: xdp_interfaces: bad interface name 'eth0/1' (1 to 15 bytes, no '/' or ':')" },
+	{ "tc_interfaces = eth0:1",
+	  "@:1: tc_interfaces: bad interface name 'eth0:1' (1 to 15 bytes, no '/' or ':')" },
+	{ "tc_interfaces = ..",
+	  "@:1: tc_interfaces: bad interface name '..' (1 to 15 bytes, no '/' or ':')" },
+	{ "xdp_interfaces = eth0, eth1 eth0", "@:1: xdp_interfaces: 'eth0' listed twice" },
+	{ "tc_interfaces = i0 i1 i2 i3 i4 i5 i6 i7 i8 i9 i10 i11 i12 i13 i14 i15 i16 i17 i18 "
+	  "i19 i20 i21 i22 i23 i24 i25 i26 i27 i28 i29 i30 i31 i32",
+	  "@:1: tc_interfaces: more than 32 interfaces" },
+	{ "smtp_ports =", "@:1: smtp_ports: empty list (leave the key out for the default)" },
+	{ "smtp_ports = ,", "@:1: smtp_ports: empty list (leave the key out for the default)" },
+	{ "smtp_ports = 25 0", "@:1: smtp_ports: bad port '0' (1..65535)" },
+	{ "smtp_ports = 65536", "@:1: smtp_ports: bad port '65536' (1..65535)" },
+	{ "smtp_ports = smtp", "@:1: smtp_ports: bad port 'smtp' (1..65535)" },
+	{ "smtp_ports = +25", "@:1: smtp_ports: bad port '+25' (1..65535)" },
+	{ "smtp_ports = 025", "@:1: smtp_ports: bad port '025' (1..65535)" },
+	{ "smtp_ports = -25", "@:1: smtp_ports: bad port '-25' (1..65535)" },
+	{ "smtp_ports = 25 587 25", "@:1: smtp_ports: port 25 listed twice" },
+	{ "smtp_ports = 1 2 3 4 5 6 7 8 9", "@:1: smtp_ports: more than 8 ports" },
+	{ "smtp_ports = 123456789012345678901234567890",
+	  "@:1: smtp_ports: bad port '123456789012345678901234567890' (1..65535)" },
+	{ "tag_dscp = 64", "@:1: tag_dscp: '64' out of range (0..63)" },
+	{ "tag_dscp = -1", "@:1: tag_dscp: '-1' out of range (0..63)" },
+	{ "tag_dscp = 0x08", "@:1: tag_dscp: bad integer '0x08'" },
+	{ "tag_mark =", "@:1: tag_mark: bad value '' (a number, decimal or 0x hex)" },
+	{ "tag_mark = 0x", "@:1: tag_mark: bad value '0x' (a number, decimal or 0x hex)" },
+	{ "tag_mark = 0x1g", "@:1: tag_mark: bad value '0x1g' (a number, decimal or 0x hex)" },
+	{ "tag_mark = ff", "@:1: tag_mark: bad value 'ff' (a number, decimal or 0x hex)" },
+	{ "tag_mark = -1", "@:1: tag_mark: bad value '-1' (a number, decimal or 0x hex)" },
+	{ "tag_mark = 0x100000000", "@:1: tag_mark: '0x100000000' out of range (0..0xffffffff)" },
+	{ "tag_mark = 4294967296", "@:1: tag_mark: '4294967296' out of range (0..0xffffffff)" },
+	{ "tag_mark = 99999999999999999999999999",
+	  "@:1: tag_mark: '99999999999999999999999999' out of range (0..0xffffffff)" },
+	{ "throttle_rate = 0", "@:1: throttle_rate: '0' out of range (1..1000000)" },
+	{ "throttle_rate = 1000001", "@:1: throttle_rate: '1000001' out of range (1..1000000)" },
+	{ "throttle_rate = 1/s", "@:1: throttle_rate: bad integer '1/s'" },
+	{ "throttle_burst = 0", "@:1: throttle_burst: '0' out of range (1..1000000)" },
+	{ "throttle_burst = many", "@:1: throttle_burst: bad integer 'many'" },
 };
 
 static void test_invalid(void)
@@ -695,6 +792,55 @@ static void test_lists(void)
 	}
 }
 
+static void test_enforcement_lists(void)
+{
+	struct ctl_conf *c = NULL;
+	char err[1024];
+
+	check_case = "interfaces";
+	CHECK_EQ_INT(load("bpf = yes\nxdp_interfaces = eth0, ens1f0np0\n  bond0.100\n"
+			  "tc_interfaces = eth0 0123456789abcde\nxdp_mode = generic\n"
+			  "smtp_ports = 2525, 25\n  65535 1\n", &c, err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	if (c) {
+		CHECK_EQ_INT(c->bpf, 1);
+		CHECK_EQ_INT(c->n_xdp_ifaces, 3);
+		CHECK_EQ_STR(c->xdp_ifaces[0], "eth0");
+		CHECK_EQ_STR(c->xdp_ifaces[1], "ens1f0np0");
+		CHECK_EQ_STR(c->xdp_ifaces[2], "bond0.100");
+		CHECK_EQ_STR(c->xdp_ifaces[3], "");
+		CHECK_EQ_INT(c->n_tc_ifaces, 2);
+		CHECK_EQ_STR(c->tc_ifaces[0], "eth0");
+		CHECK_EQ_STR(c->tc_ifaces[1], "0123456789abcde"); /* 15 bytes: the most */
+		CHECK_EQ_INT(c->xdp_mode, CTL_XDP_GENERIC);
+		CHECK_EQ_INT(c->n_smtp_ports, 4);
+		CHECK_EQ_INT(c->smtp_ports[0], 2525);
+		CHECK_EQ_INT(c->smtp_ports[1], 25);
+		CHECK_EQ_INT(c->smtp_ports[2], 65535);
+		CHECK_EQ_INT(c->smtp_ports[3], 1);
+		CHECK_EQ_INT(c->smtp_ports[4], 0);
+		ctl_conf_free(c);
+	}
+	check_case = "interfaces empty";
+	CHECK_EQ_INT(load("xdp_interfaces =\ntc_interfaces = ,", &c, err, sizeof(err)), 0);
+	if (c) {
+		CHECK_EQ_INT(c->n_xdp_ifaces, 0);
+		CHECK_EQ_INT(c->n_tc_ifaces, 0);
+		ctl_conf_free(c);
+	}
+	check_case = "interfaces 32, ports 8";
+	CHECK_EQ_INT(load("xdp_interfaces = i0 i1 i2 i3 i4 i5 i6 i7 i8 i9 i10 i11 i12 i13 i14 "
+			  "i15 i16 i17 i18 i19 i20 i21 i22 i23 i24 i25 i26 i27 i28 i29 i30 i31\n"
+			  "smtp_ports = 1 2 3 4 5 6 7 8", &c, err, sizeof(err)), 0);
+	if (c) {
+		CHECK_EQ_INT(c->n_xdp_ifaces, CTL_MAX_IFACES);
+		CHECK_EQ_STR(c->xdp_ifaces[31], "i31");
+		CHECK_EQ_INT(c->n_smtp_ports, MXS_BPF_MAX_PORTS);
+		CHECK_EQ_INT(c->smtp_ports[7], 8);
+		ctl_conf_free(c);
+	}
+}
+
 static void test_local_zones(void)
 {
 	struct ctl_conf *c = NULL;
@@ -915,6 +1061,7 @@ int main(void)
 	test_sites();
 	test_crlf();
 	test_lists();
+	test_enforcement_lists();
 	test_local_zones();
 	test_contains();
 	test_resolv_conf();

@@ -16,6 +16,8 @@ cleanup() { [ -n "${DPID:-}" ] && kill "$DPID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
+# wait_for FILE PATTERN: up to 10 s for a line to appear (signals are async)
+wait_for() { for _ in $(seq 100); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 expect() {  # STATUS PATTERN -- ARGS
   local want=$1 pat=$2; shift 3
@@ -75,13 +77,13 @@ grep '"src_ip":"198.51.100.10"' "$T/verdicts.ndjson" | grep -q '"fcrdns":"error"
 # SIGHUP with a broken file: refused, old config kept.
 cp "$T/run.conf" "$T/keep.conf"
 echo "score_drop = -" >>"$T/run.conf"
-kill -HUP $DPID; sleep 1.2
-grep -q "run.conf:.*keeping the running configuration" "$T/d.log" || bad "bad reload not refused: $(cat "$T/d.log")"
+kill -HUP $DPID
+wait_for "$T/d.log" "run.conf:.*keeping the running configuration" || bad "bad reload not refused: $(cat "$T/d.log")"
 kill -0 $DPID 2>/dev/null || bad "mxscreend died on a bad reload"
 # SIGHUP with a good file: enforcing now.
 base >"$T/run.conf"
-kill -HUP $DPID; sleep 1.2
-grep -q "configuration reloaded" "$T/d.log" || bad "good reload not taken: $(cat "$T/d.log")"
+kill -HUP $DPID
+wait_for "$T/d.log" "configuration reloaded" || bad "good reload not taken: $(cat "$T/d.log")"
 : >"$T/verdicts.ndjson"
 # 100.64.7.7: listed locally (4) + pipelining (1) + non-SMTP command (2).
 # Verdicts reach the dataplane's mirror: replay in a loop; connections
@@ -90,10 +92,12 @@ grep -q "configuration reloaded" "$T/d.log" || bad "good reload not taken: $(cat
   --vdev "net_pcap_loop0,rx_pcap=$T/demo.pcap,infinite_rx=1" -- \
   --control "$T/dp.sock" --eve "$T/eve.ndjson" --stats-json "$T/dp.json" 2>/dev/null &
 dp=$!
-sleep 1; kill -TERM $dp; wait $dp || bad "looping mxscreen-dp failed"
+want='"src_ip":"100.64.7.7".*"verdict":{"action":"throttle","score":7,"reasons":\["dnsbl","anomaly"\],"shadow":false}'
+for _ in $(seq 50); do grep -q "$want" "$T/eve.ndjson" 2>/dev/null && break; sleep 0.2; done
+kill -TERM $dp; wait $dp || bad "looping mxscreen-dp failed"
 grep '"src_ip":"100.64.7.7"' "$T/verdicts.ndjson" | head -1 | grep -q '"action":"throttle","score":7' ||
   bad "reloaded config not enforcing: $(grep 100.64.7.7 "$T/verdicts.ndjson" | head -1)"
-grep '"src_ip":"100.64.7.7"' "$T/eve.ndjson" | grep -q '"verdict":{"action":"throttle","score":7,"reasons":\["dnsbl","anomaly"\],"shadow":false}' ||
+grep -q "$want" "$T/eve.ndjson" ||
   bad "no verdict in the dataplane's records"
 grep '"src_ip":"198.51.100.10"' "$T/eve.ndjson" | grep -q '"verdict":{"action":"pass"' ||
   bad "no pass verdict in the dataplane's records"

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The pinned maps of include/mxscreen/bpf.h, declared once for both BPF
+ * objects (mxscreen_xdp.bpf.c, mxscreen_tc.bpf.c). Identical definitions
+ * with LIBBPF_PIN_BY_NAME let the second object to load reuse the maps the
+ * first one pinned (libbpf checks type, sizes, max_entries and flags).
+ * Also the one lookup both programs do, so XDP and TC judge a client
+ * address the same way: static_cidrs (LPM) first, then verdicts (/128,
+ * then /64 for IPv6), expired entries treated as absent.
+ * Include from BPF programs only; the lookup has no side effects on maps.
+ */
+#ifndef MXS_MAPS_H
+#define MXS_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <mxscreen/bpf.h>
+#include <mxscreen/verdict.h>
+#include "mxs_parse.h"
+
+_Static_assert(MXS_BPF_ACTIONS == MXS_ACTION_COUNT, "stats arrays sized by action");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MXS_BPF_VERDICTS_MAX);
+	__type(key, struct mxs_bpf_addr_key);
+	__type(value, struct mxs_bpf_verdict);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} verdicts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MXS_BPF_CIDRS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mxs_bpf_cidr_key);
+	__type(value, struct mxs_bpf_cidr_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} static_cidrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MXS_BPF_THROTTLE_MAX);
+	__type(key, struct mxs_bpf_addr_key);
+	__type(value, struct mxs_bpf_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} throttle SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mxs_bpf_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mxs_bpf_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} config SEC(".maps");
+
+/* Not part of the contract and not pinned: each object has its own. A
+ * per-CPU cache of the coarse CLOCK_MONOTONIC, refreshed when jiffies
+ * move. bpf_jiffies64 is inlined by the verifier and this array lookup
+ * too, while bpf_ktime_get_ns is a helper call and a clocksource read,
+ * the most expensive step on the verdict path (about 45 ns of a ~30 ns
+ * empty-program baseline on the dev VM). The price: times are tick
+ * grained, so a verdict may live up to two ticks past expiry_ns, and a
+ * bucket refills tick by tick. */
+struct mxs_clock {
+	__u64 jiffies;
+	__u64 ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mxs_clock);
+} clock_cache SEC(".maps");
+
+static __always_inline __u64 mxs_now_ns(void)
+{
+	__u32 zero = 0;
+	struct mxs_clock *c = bpf_map_lookup_elem(&clock_cache, &zero);
+	__u64 j = bpf_jiffies64();
+
+	if (!c)
+		return bpf_ktime_get_coarse_ns();
+	if (c->jiffies != j || !c->ns) {
+		c->jiffies = j;
+		c->ns = bpf_ktime_get_coarse_ns();
+	}
+	return c->ns;
+}
+
+/* Is dport one of config.smtp_ports (25 when none is set)? */
+static __always_inline int mxs_smtp_port(const struct mxs_bpf_config *cfg, __u16 dport)
+{
+	int hit = 0, any = 0;
+
+#pragma unroll
+	for (int i = 0; i < MXS_BPF_MAX_PORTS; i++) {
+		__u16 p = cfg->smtp_ports[i];
+
+		hit |= p == dport;
+		any |= p != 0;
+	}
+	return any ? hit && dport != 0 : dport == 25;
+}
+
+enum {
+	MXS_SRC_NONE = 0,       /* no live entry anywhere */
+	MXS_SRC_STATIC,         /* static_cidrs matched */
+	MXS_SRC_VERDICT,        /* a live verdicts entry matched (key = its key) */
+};
+
+struct mxs_judgement {
+	struct mxs_bpf_addr_key key;    /* the verdicts key that matched: the
+					 * throttle bucket is kept per this key,
+					 * so a /64 verdict has one /64 bucket */
+	__u8 act;               /* the action to enforce */
+	__u8 would;             /* the policy's action (== act unless shadow) */
+	__u8 shadow;            /* the verdict itself is a shadow one */
+	__u8 src;               /* MXS_SRC_* */
+	__u8 expired;           /* an expired verdicts entry was skipped */
+};
+
+static __always_inline __u8 mxs_clamp_action(__u8 a)
+{
+	return a < MXS_ACTION_COUNT ? a : MXS_ACTION_NONE;
+}
+
+/* Look the packet's source address up. Reads only; the caller counts. */
+static __always_inline void mxs_judge(const struct mxs_pkt *p, struct mxs_judgement *j)
+{
+	struct mxs_bpf_cidr_key ck = {};
+	struct mxs_bpf_cidr_val *cv;
+	struct mxs_bpf_verdict *v;
+	__u64 now = 0;
+
+	j->src = MXS_SRC_NONE;
+	j->act = j->would = MXS_ACTION_NONE;
+	j->shadow = 0;
+	j->expired = 0;
+	__builtin_memset(&j->key, 0, sizeof(j->key));
+
+	ck.family = p->family;
+	if (p->family == 4) {
+		const struct iphdr *iph = p->l3;
+
+		ck.prefixlen = 32 + 32;
+		__builtin_memcpy(ck.addr, &iph->saddr, 4);
+	} else {
+		const struct ipv6hdr *ip6h = p->l3;
+
+		ck.prefixlen = 32 + 128;
+		__builtin_memcpy(ck.addr, &ip6h->saddr, 16);
+	}
+	cv = bpf_map_lookup_elem(&static_cidrs, &ck);
+	if (cv) {
+		j->src = MXS_SRC_STATIC;
+		j->act = j->would = cv->action == MXS_ACTION_DROP ? MXS_ACTION_DROP
+								  : MXS_ACTION_PASS;
+		return;
+	}
+
+	j->key.family = p->family;
+	j->key.prefix_len = p->family == 4 ? 32 : 128;
+	__builtin_memcpy(j->key.addr, ck.addr, 16);
+	v = bpf_map_lookup_elem(&verdicts, &j->key);
+	if (v) {
+		now = mxs_now_ns();
+		if (v->expiry_ns < now) {
+			j->expired = 1;
+			v = 0;
+		}
+	}
+	if (!v && p->family == 6) {
+		j->key.prefix_len = 64;
+		__builtin_memset(&j->key.addr[8], 0, 8);
+		v = bpf_map_lookup_elem(&verdicts, &j->key);
+		if (v) {
+			if (!now)
+				now = mxs_now_ns();
+			if (v->expiry_ns < now) {
+				j->expired = 1;
+				v = 0;
+			}
+		}
+	}
+	if (!v)
+		return;
+	j->src = MXS_SRC_VERDICT;
+	j->act = mxs_clamp_action(v->action);
+	j->shadow = v->shadow;
+	j->would = v->shadow ? mxs_clamp_action(v->would_be) : j->act;
+}
+
+#endif
