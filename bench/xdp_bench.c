@@ -240,7 +240,7 @@ static int fill_verdicts(int fd, size_t n, uint64_t expiry, int *ret_batched)
 	return rc;
 }
 
-static int fill_cidrs(int fd, size_t n, int *ret_batched)
+static int fill_cidrs(int fd, size_t n, int near, int *ret_batched)
 {
 	struct mxs_bpf_cidr_key *k = calloc(n, sizeof(*k));
 	struct mxs_bpf_cidr_val *v = calloc(n, sizeof(*v));
@@ -253,8 +253,10 @@ static int fill_cidrs(int fd, size_t n, int *ret_batched)
 		return -ENOMEM;
 	}
 	/* 80% IPv4 /16../32 (mostly /24../32) anywhere in 1/8..223/8, 20%
-	 * IPv6 /32../128 in 2000::/3 around 2001:db8:: too, so the bench's
-	 * own lookups walk deep before they miss. Duplicates just overwrite. */
+	 * IPv6 /32../128 in 2000::/3, uniformly. With @near, a quarter of
+	 * them (v4) or a quarter (v6) are crowded next to the bench's own
+	 * addresses, so those lookups walk the deepest paths before they
+	 * miss: a worst case. None covers a bench address. */
 	while (i < n) {
 		uint64_t r = rng(), r2 = rng();
 		int len;
@@ -267,9 +269,9 @@ static int fill_cidrs(int fd, size_t n, int *ret_batched)
 			if (r2 % 4)
 				len = (int)(24 + r2 % 9);
 			a = (a % (223u << 24)) + (1u << 24);
-			if ((r2 >> 8) % 8 == 0)
+			if (near && (r2 >> 8) % 8 == 0)
 				a = (a & 0x0000ffffu) | 0xc0000000u;    /* 192.0.x.x */
-			if ((r2 >> 8) % 8 == 1)
+			if (near && (r2 >> 8) % 8 == 1)
 				a = (a & 0x000000ffu) | 0xc6336400u;    /* 198.51.100.x */
 			k[i].family = 4;
 			k[i].addr[0] = (uint8_t)(a >> 24);
@@ -282,7 +284,7 @@ static int fill_cidrs(int fd, size_t n, int *ret_batched)
 			memcpy(k[i].addr, &r, 8);
 			memcpy(k[i].addr + 8, &r2, 8);
 			k[i].addr[0] = 0x20;
-			if ((r2 >> 8) % 4 == 0) {               /* near the bench's */
+			if (near && (r2 >> 8) % 4 == 0) {       /* 2001:db8:ff0x:: */
 				memcpy(k[i].addr, "\x20\x01\x0d\xb8\xff", 5);
 				k[i].addr[5] = (uint8_t)(r2 >> 24) & 0x0f;
 			}
@@ -412,11 +414,12 @@ static double measure(int prog_fd, const struct frame *f, int want, uint32_t rep
 
 static void usage(FILE *to)
 {
-	fprintf(to, "usage: xdp-bench [--repeat N] [--runs N] [--verdicts N] [--cidrs N] [--quick]\n"
+	fprintf(to, "usage: xdp-bench [--repeat N] [--runs N] [--verdicts N] [--cidrs N] [--near] [--quick]\n"
 		    "  --repeat N    runs of one frame per measurement (default 1000000)\n"
 		    "  --runs N      measurements per path; the median is printed (default 5)\n"
 		    "  --verdicts N  random verdicts loaded (default 1000000, max %d)\n"
 		    "  --cidrs N     random static CIDRs loaded (default 100000, max %d)\n"
+		    "  --near        crowd the CIDRs around the bench's addresses (worst case)\n"
 		    "  --quick       --repeat 100000 --runs 3\n",
 		MXS_BPF_VERDICTS_MAX - 64, MXS_BPF_CIDRS_MAX - 64);
 }
@@ -429,6 +432,7 @@ int main(int argc, char **argv)
 		{ "verdicts", required_argument, 0, 'v' },
 		{ "cidrs", required_argument, 0, 'c' },
 		{ "quick", no_argument, 0, 'q' },
+		{ "near", no_argument, 0, 'N' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -454,7 +458,7 @@ int main(int argc, char **argv)
 	struct mxscreen_xdp *skel;
 	struct bpf_map *m;
 	uint64_t t0, live;
-	int c, prog_fd, fd_v, fd_c, batched_v = 0, batched_c = 0, bad = 0, missed = 0, err;
+	int c, prog_fd, fd_v, fd_c, batched_v = 0, batched_c = 0, bad = 0, missed = 0, err, near = 0;
 	__u32 zero = 0;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -464,6 +468,7 @@ int main(int argc, char **argv)
 		case 'v': nverdicts = strtol(optarg, NULL, 10); break;
 		case 'c': ncidrs = strtol(optarg, NULL, 10); break;
 		case 'q': repeat = 100000; runs = 3; break;
+		case 'N': near = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -506,12 +511,13 @@ int main(int argc, char **argv)
 	printf("verdicts: %ld loaded in %.2f s (%s)\n", nverdicts, (double)(now_ns() - t0) / 1e9,
 	       batched_v ? "bpf_map_update_batch" : "per element: no batch support");
 	t0 = now_ns();
-	err = fill_cidrs(fd_c, (size_t)ncidrs, &batched_c);
+	err = fill_cidrs(fd_c, (size_t)ncidrs, near, &batched_c);
 	if (err) {
 		fprintf(stderr, "xdp-bench: cidrs: %s\n", strerror(-err));
 		goto fail;
 	}
-	printf("static_cidrs: %ld loaded in %.2f s (%s)\n", ncidrs, (double)(now_ns() - t0) / 1e9,
+	printf("static_cidrs: %ld loaded in %.2f s (%s%s)\n", ncidrs, (double)(now_ns() - t0) / 1e9,
+	       near ? "crowded near the bench's addresses, " : "uniform, ",
 	       batched_c ? "bpf_map_update_batch" : "per element: no batch support for LPM");
 
 	err = put_verdict(fd_v, "192.0.2.1", 32, MXS_ACTION_DROP, live) ||
