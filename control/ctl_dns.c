@@ -1043,13 +1043,20 @@ struct ctl_dns *ctl_dns_create(const struct ctl_dns_params *p)
 	 * NOCHECKRESP: 1.18 turns SERVFAIL/REFUSED from every server into
 	 * ECONNREFUSED; we want the reason (and cache it) rather than failover.
 	 */
-	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
+	/* STAYOPEN: without it c-ares opens and closes its socket around
+	 * every idle period, a handful of syscalls per lookup. */
+	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP |
+		  ARES_FLAG_STAYOPEN;
 	o.timeout = (int)(p->timeout_ms ? p->timeout_ms : DEF_TIMEOUT_MS);
 	o.tries = (int)(p->tries ? p->tries : DEF_TRIES);
 	o.sock_state_cb = sock_cb;
 	o.sock_state_cb_data = d;
+	/* A thousand answers in flight arrive in bursts: the default socket
+	 * buffer drops some, and each drop costs a retry and maybe an error. */
+	o.socket_receive_buffer_size = 4 << 20;
 	rc = ares_init_options(&d->ch, &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS |
-			       ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
+			       ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
+			       ARES_OPT_SOCK_RCVBUF);
 	if (rc != ARES_SUCCESS) {
 		d->ch = NULL;
 		ctl_dns_free(d);
@@ -1134,8 +1141,19 @@ int ctl_dns_revname(int family, const uint8_t addr[16], const char *zone, char *
 			return zl;
 		if (16 + (size_t)zl > NAME_LEN_MAX)
 			return -ENAMETOOLONG;
-		n = (size_t)snprintf(name, sizeof(name), "%u.%u.%u.%u.%s",
-				     addr[3], addr[2], addr[1], addr[0], z);
+		/* Hand-rolled: this runs for every zone of every address. */
+		for (i = 3; i >= 0; i--) {
+			unsigned v = addr[i];
+
+			if (v >= 100)
+				name[n++] = (char)('0' + v / 100);
+			if (v >= 10)
+				name[n++] = (char)('0' + v / 10 % 10);
+			name[n++] = (char)('0' + v % 10);
+			name[n++] = '.';
+		}
+		memcpy(name + n, z, (size_t)zl + 1);
+		n += (size_t)zl;
 	} else if (family == AF_INET6 || family == 6) {
 		zl = zone_norm(zone, "ip6.arpa", z, sizeof(z));
 		if (zl < 0)

@@ -3,6 +3,7 @@
  * ctl_policy: scoring and actions (see ctl_policy.h).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,7 +119,8 @@ static int32_t score_evidence(const struct ctl_conf *conf, const struct ctl_evid
 void ctl_policy_decide(const struct ctl_conf *conf, const struct ctl_evidence *e,
 		       struct ctl_decision *d)
 {
-	memset(d, 0, sizeof(*d));
+	/* Only the header: the reason strings are written as they are added. */
+	memset(d, 0, offsetof(struct ctl_decision, reason));
 	d->shadow = (uint8_t)!!conf->shadow;
 	if (cidr_find(conf->allow, conf->n_allow, e->family, e->addr)) {
 		/* A static allow wins over everything, shadow or not. */
