@@ -3,9 +3,10 @@
  * ctl-bench: client addresses classified per second by the control plane's
  * lookups (ctl_lookup on ctl_dns on c-ares): three DNSBL zones plus FCrDNS
  * (PTR, then A for each PTR name), against real servers (rbldnsd behind
- * unbound; bench/ctl-bench.sh starts them) and against a built-in
- * responder that answers the same data for next to nothing (our side
- * alone: the I/O ceiling).
+ * unbound; bench/ctl-bench.sh starts them), against a built-in responder
+ * that answers the same data for next to nothing (our side alone: the
+ * I/O ceiling), and against that responder holding every answer back
+ * --rtt-ms (a list across the network: what batching is for).
  *
  * Clients are distinct addresses of 198.18.0.0/15 (RFC 2544), address i
  * at a fixed permutation of the range; whether i is listed by each zone,
@@ -28,7 +29,8 @@
  * answers on its own: the ceiling.
  *
  * Exit status: 0 ok (a missed speed target included), 1 a verdict
- * disagreed with the data or a lookup never finished, 2 usage, 3 setup.
+ * disagreed with the data or a lookup never finished, 2 usage, 3 setup
+ * (including a run where every lookup failed: no server answering).
  * A benchmark program, never a test. Single-threaded, plus the responder
  * (a child process).
  */
@@ -81,7 +83,8 @@
 #define RAW_TIMEOUT_NS 1000000000ull
 #define RAW_BATCH 64
 #define PACED_S 2                   /* seconds of arrivals in a paced run */
-#define MAX_RUNS (2 * (MAX_INFLIGHTS + MAX_INFLIGHTS + 3))
+#define MAX_RUNS (3 * (MAX_INFLIGHTS + MAX_INFLIGHTS + 3))
+#define RTT_N 10000u                /* batched addresses with --rtt-ms */
 
 static const char *const def_zones[N_ZONES] = {
 	"bl1.bench.example", "bl2.bench.example", "wl.bench.example",
@@ -89,7 +92,7 @@ static const char *const def_zones[N_ZONES] = {
 static const int zone_weight[N_ZONES] = { 2, 2, -3 };
 
 struct opts {
-	uint32_t n, one_n, wave, timeout_ms, n_inflight, primary, n_rates, raw_window, raw_n;
+	uint32_t n, one_n, wave, timeout_ms, n_inflight, primary, n_rates, raw_window, raw_n, rtt_ms;
 	uint32_t inflight[MAX_INFLIGHTS];
 	uint32_t rate[MAX_INFLIGHTS];
 	const char *zones[N_ZONES];
@@ -903,17 +906,66 @@ static size_t respond(const struct opts *o, uint8_t *m, size_t len, size_t cap)
 	return off;
 }
 
+/* Replies held back to emulate a round trip (constant delay: a FIFO). */
+#define HOLD_MAX 16384
+
+struct held {
+	uint64_t due;
+	struct sockaddr_in to;
+	uint16_t len;
+	uint8_t buf[512];
+};
+
 __attribute__((noreturn))
-static void responder_loop(const struct opts *o, int fd)
+static void responder_loop(const struct opts *o, int fd, uint64_t rtt_ns)
 {
 	static uint8_t buf[RAW_BATCH][512];
 	struct mmsghdr mm[RAW_BATCH], out[RAW_BATCH];
-	struct iovec iov[RAW_BATCH];
+	struct iovec iov[RAW_BATCH], oiov[RAW_BATCH];
 	struct sockaddr_in from[RAW_BATCH];
+	struct held *hold = rtt_ns ? xcalloc(HOLD_MAX, sizeof(*hold)) : NULL;
+	size_t h_head = 0, h_n = 0;
 
 	for (;;) {
 		int n, k = 0;
 
+		if (hold) {
+			/* send what is due, then wait for a query or the next due time */
+			uint64_t now = now_ns();
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			struct timespec ts, *tsp = NULL;
+
+			while (h_n && hold[h_head].due <= now) {
+				for (k = 0; k < RAW_BATCH && h_n && hold[h_head].due <= now; k++) {
+					struct held *x = &hold[h_head];
+
+					memset(&out[k], 0, sizeof(out[k]));
+					oiov[k].iov_base = x->buf;
+					oiov[k].iov_len = x->len;
+					out[k].msg_hdr.msg_iov = &oiov[k];
+					out[k].msg_hdr.msg_iovlen = 1;
+					out[k].msg_hdr.msg_name = &x->to;
+					out[k].msg_hdr.msg_namelen = sizeof(x->to);
+					h_head = (h_head + 1) % HOLD_MAX;
+					h_n--;
+				}
+				for (int sent = 0, r; sent < k; sent += r > 0 ? r : 0) {
+					r = sendmmsg(fd, out + sent, (unsigned)(k - sent), 0);
+					if (r < 0 && errno != EINTR && errno != EAGAIN && errno != ENOBUFS)
+						break;
+				}
+			}
+			k = 0;
+			if (h_n) {
+				uint64_t w = hold[h_head].due - now;
+
+				ts.tv_sec = (time_t)(w / 1000000000u);
+				ts.tv_nsec = (long)(w % 1000000000u);
+				tsp = &ts;
+			}
+			if (ppoll(&pfd, 1, tsp, NULL) <= 0)
+				continue;
+		}
 		memset(mm, 0, sizeof(mm));
 		for (int b = 0; b < RAW_BATCH; b++) {
 			iov[b].iov_base = buf[b];
@@ -923,9 +975,9 @@ static void responder_loop(const struct opts *o, int fd)
 			mm[b].msg_hdr.msg_name = &from[b];
 			mm[b].msg_hdr.msg_namelen = sizeof(from[b]);
 		}
-		n = recvmmsg(fd, mm, RAW_BATCH, MSG_WAITFORONE, NULL);
+		n = recvmmsg(fd, mm, RAW_BATCH, hold ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			_exit(1);
 		}
@@ -934,23 +986,36 @@ static void responder_loop(const struct opts *o, int fd)
 
 			if (!len)
 				continue;
+			if (hold) {
+				struct held *x;
+
+				if (h_n == HOLD_MAX)
+					continue;      /* overloaded: dropped, as a server would */
+				x = &hold[(h_head + h_n++) % HOLD_MAX];
+				x->due = now_ns() + rtt_ns;
+				x->to = from[b];
+				x->len = (uint16_t)len;
+				memcpy(x->buf, buf[b], len);
+				continue;
+			}
 			iov[b].iov_len = len;
 			out[k++] = mm[b];
 		}
-		for (int s = 0; s < k;) {
-			int sent = sendmmsg(fd, out + s, (unsigned)(k - s), 0);
+		for (int s2 = 0; s2 < k;) {
+			int sent = sendmmsg(fd, out + s2, (unsigned)(k - s2), 0);
 
 			if (sent < 0) {
 				if (errno == EINTR || errno == EAGAIN || errno == ENOBUFS)
 					continue;
 				break;
 			}
-			s += sent;
+			s2 += sent;
 		}
 	}
 }
 
-static void responder_start(const struct opts *o, struct servers *sv)
+/* Fork the responder; every reply @rtt_ms late. */
+static void responder_start(const struct opts *o, struct servers *sv, uint32_t rtt_ms)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -975,12 +1040,21 @@ static void responder_start(const struct opts *o, struct servers *sv)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		responder_loop(o, fd);
+		responder_loop(o, fd, (uint64_t)rtt_ms * 1000000u);
 	}
 	close(fd);
 	sv->pid_a = pid;
 	sv->port_a = ntohs(sa.sin_port);
 	snprintf(sv->addr, sizeof(sv->addr), "127.0.0.1:%u", sv->port_a);
+}
+
+static void responder_stop(struct servers *sv)
+{
+	if (sv->pid_a > 0) {
+		kill(sv->pid_a, SIGTERM);
+		waitpid(sv->pid_a, NULL, 0);
+	}
+	sv->pid_a = 0;
 }
 
 /* ---- raw UDP client: what the servers answer without us ---- */
@@ -1442,9 +1516,9 @@ static void usage(FILE *f)
 	fputs("usage: ctl-bench --gen DIR [--zones Z1,Z2,Z3]\n"
 	      "       ctl-bench [--resolver IP:PORT] [--rbldnsd IP:PORT] [--zones Z1,Z2,Z3]\n"
 	      "                 [--n N] [--one-at-a-time-n N] [--inflight LIST] [--rate LIST]\n"
-	      "                 [--wave W] [--timeout-ms MS] [--raw-window W] [--raw-n N]\n"
-	      "                 [--unbound-pid PID] [--rbldnsd-pid PID] [--no-responder]\n"
-	      "                 [--no-raw] [--quick] [--json PATH]\n"
+	      "                 [--wave W] [--timeout-ms MS] [--rtt-ms MS] [--raw-window W]\n"
+	      "                 [--raw-n N] [--unbound-pid PID] [--rbldnsd-pid PID]\n"
+	      "                 [--no-responder] [--no-raw] [--quick] [--json PATH]\n"
 	      "bench/ctl-bench.sh starts the DNS servers and runs this; see bench/README.md\n", f);
 }
 
@@ -1552,11 +1626,12 @@ static struct run *new_run(struct run *runs, size_t *n_runs, const struct server
 }
 
 /* Every ctl_lookup mode against one set of servers. */
-static void run_section(const struct opts *o, const struct servers *sv, struct run *runs,
-			size_t *n_runs, struct verdict_sum *vs)
+static void run_section(const struct opts *o, const struct servers *sv, uint32_t n,
+			uint32_t one_n, int paced, struct run *runs, size_t *n_runs,
+			struct verdict_sum *vs)
 {
 	struct ctl_conf *conf = make_conf(o, sv->addr);
-	uint32_t first_one = o->n + o->one_n <= NET_SIZE ? o->n : 0;
+	uint32_t first_one = n + one_n <= NET_SIZE ? n : 0;
 	struct run *r;
 
 	memset(vs, 0, sizeof(*vs));
@@ -1564,14 +1639,14 @@ static void run_section(const struct opts *o, const struct servers *sv, struct r
 	printf("\nservers: %s at %s\n", sv->name, sv->addr);
 	print_head(sv);
 	for (uint32_t k = 0; k < o->n_inflight; k++) {
-		r = new_run(runs, n_runs, sv, K_BATCH, o->inflight[k], o->n);
+		r = new_run(runs, n_runs, sv, K_BATCH, o->inflight[k], n);
 		snprintf(r->mode_buf, sizeof(r->mode_buf), "batched");
 		run_lookups(o, conf, r);
 		print_run(r);
 		if (r->inflight == o->primary && !vs->best)
 			vs->best = r;
 	}
-	for (uint32_t k = 0; k <= o->n_rates; k++) {
+	for (uint32_t k = 0; paced && k <= o->n_rates; k++) {
 		uint32_t rate = k < o->n_rates ? o->rate[k] : 0;
 
 		if (k == o->n_rates) {
@@ -1583,7 +1658,7 @@ static void run_section(const struct opts *o, const struct servers *sv, struct r
 		if (!rate)
 			continue;
 		r = new_run(runs, n_runs, sv, K_PACED, o->primary,
-			    o->n < rate * PACED_S ? o->n : rate * PACED_S);
+			    n < rate * PACED_S ? n : rate * PACED_S);
 		r->rate = rate;
 		snprintf(r->mode_buf, sizeof(r->mode_buf), "paced %u/s%s", rate,
 			 k == o->n_rates ? " (50%)" : "");
@@ -1593,7 +1668,7 @@ static void run_section(const struct opts *o, const struct servers *sv, struct r
 			vs->paced = r;
 	}
 	for (int s = 0; s < 2; s++) {
-		r = new_run(runs, n_runs, sv, K_ONE, s ? 1 : o->primary, o->one_n);
+		r = new_run(runs, n_runs, sv, K_ONE, s ? 1 : o->primary, one_n);
 		snprintf(r->mode_buf, sizeof(r->mode_buf), "%s",
 			 s ? "one-at-a-time serial" : "one-at-a-time");
 		/* other addresses than the batched runs, where the range allows */
@@ -1624,6 +1699,38 @@ static void raw_add(const struct opts *o, struct raw *raws, size_t *n_raws, cons
 	print_raw(rw);
 }
 
+/*
+ * CPU per address of each party in a run, and what one core each would
+ * carry: robust to a loaded machine in a way addresses/s is not.
+ */
+static void cost_model(const struct run *r)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	double us, a, b, sum;
+
+	if (!r->done)
+		return;
+	us = r->cpu * 1e6 / r->done;
+	a = r->srv_a * 1e6 / r->done;
+	b = r->srv_b * 1e6 / r->done;
+	sum = us;
+	printf("    CPU per address (%s, inflight %u): ctl-bench %.1f us", r->mode, r->inflight, us);
+	if (r->srv_a >= 0)
+		printf(", %s %.1f us", r->sv->a_name, a);
+	if (r->srv_b >= 0 && r->sv->pid_b)
+		printf(", %s %.1f us", r->sv->b_name, b);
+	printf("\n      one core each would carry: ctl-bench %.0f/s", 1e6 / us);
+	if (r->srv_a > 0) {
+		printf(", %s %.0f/s", r->sv->a_name, 1e6 / a);
+		sum += a;
+	}
+	if (r->srv_b > 0 && r->sv->pid_b) {
+		printf(", %s %.0f/s", r->sv->b_name, 1e6 / b);
+		sum += b;
+	}
+	printf("; all of them on %ld idle CPUs: %.0f/s\n", ncpu, (double)ncpu * 1e6 / sum);
+}
+
 static void print_targets(const struct verdict_sum *v)
 {
 	printf("  %s:\n", v->sv->name);
@@ -1647,6 +1754,7 @@ static void print_targets(const struct verdict_sum *v)
 		printf("    observation to verdict at %.0f/s offered: p50 %.2f ms, p99 %.2f ms "
 		       "(%.0f/s carried)\n", v->paced->rate, v->paced->p50, v->paced->p99,
 		       v->paced->addr_per_s);
+	cost_model(v->best);
 }
 
 int main(int argc, char **argv)
@@ -1656,14 +1764,16 @@ int main(int argc, char **argv)
 		{ "zones", 1, 0, 'z' }, { "n", 1, 0, 'n' }, { "one-at-a-time-n", 1, 0, 'o' },
 		{ "inflight", 1, 0, 'i' }, { "rate", 1, 0, 'R' }, { "wave", 1, 0, 'w' },
 		{ "timeout-ms", 1, 0, 't' }, { "raw-window", 1, 0, 'W' }, { "raw-n", 1, 0, 'N' },
-		{ "unbound-pid", 1, 0, 'U' }, { "rbldnsd-pid", 1, 0, 'B' },
+		{ "rtt-ms", 1, 0, 'T' }, { "unbound-pid", 1, 0, 'U' }, { "rbldnsd-pid", 1, 0, 'B' },
 		{ "no-responder", 0, 0, 'X' }, { "no-raw", 0, 0, 'x' }, { "quick", 0, 0, 'q' },
 		{ "json", 1, 0, 'j' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	static struct run runs[MAX_RUNS];
 	struct servers real = { "unbound+rbldnsd", "unb", "rbl", "", 0, 0, 0, 0 };
 	struct servers resp = { "built-in responder", "resp", "-", "", 0, 0, 0, 0 };
-	struct verdict_sum vs[2];
+	static char rtt_name[64];
+	struct servers rtt = { rtt_name, "resp", "-", "", 0, 0, 0, 0 };
+	struct verdict_sum vs[3];
 	struct raw raws[8];
 	struct opts o;
 	struct sockaddr_in sa;
@@ -1679,6 +1789,7 @@ int main(int argc, char **argv)
 	o.wave = MXS_LINK_MAX_BATCH;
 	o.timeout_ms = 2000;
 	o.raw_window = 100;
+	o.rtt_ms = 10;
 	o.raw = 1;
 	o.responder = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -1695,6 +1806,7 @@ int main(int argc, char **argv)
 		case 't': o.timeout_ms = num(optarg, "--timeout-ms", 1, 60000); break;
 		case 'W': o.raw_window = num(optarg, "--raw-window", 1, RAW_WINDOW_MAX); break;
 		case 'N': o.raw_n = num(optarg, "--raw-n", 1, NET_SIZE); set_raw_n = 1; break;
+		case 'T': o.rtt_ms = num(optarg, "--rtt-ms", 0, 1000); break;
 		case 'U': o.pid_unbound = (pid_t)num(optarg, "--unbound-pid", 1, INT_MAX); break;
 		case 'B': o.pid_rbldnsd = (pid_t)num(optarg, "--rbldnsd-pid", 1, INT_MAX); break;
 		case 'X': o.responder = 0; break;
@@ -1757,11 +1869,22 @@ int main(int argc, char **argv)
 		real.pid_b = o.pid_rbldnsd;
 		real.port_a = parse_hostport(o.resolver, &sa);
 		real.port_b = o.rbldnsd ? parse_hostport(o.rbldnsd, &sa) : 0;
-		run_section(&o, &real, runs, &n_runs, &vs[n_vs++]);
+		run_section(&o, &real, o.n, o.one_n, 1, runs, &n_runs, &vs[n_vs++]);
 	}
 	if (o.responder) {
-		responder_start(&o, &resp);
-		run_section(&o, &resp, runs, &n_runs, &vs[n_vs++]);
+		responder_start(&o, &resp, 0);
+		run_section(&o, &resp, o.n, o.one_n, 1, runs, &n_runs, &vs[n_vs++]);
+	}
+	if (o.responder && o.rtt_ms) {
+		/* a list across the network: what batching is for */
+		uint32_t one_n = 1000 / o.rtt_ms;
+
+		one_n = one_n < 20 ? 20 : one_n > o.one_n ? o.one_n : one_n;
+		snprintf(rtt_name, sizeof(rtt_name), "responder, %u ms round trip", o.rtt_ms);
+		responder_start(&o, &rtt, o.rtt_ms);
+		run_section(&o, &rtt, o.n < RTT_N ? o.n : RTT_N, one_n, 0, runs, &n_runs,
+			    &vs[n_vs++]);
+		responder_stop(&rtt);
 	}
 	if (o.raw) {
 		printf("\nceiling: a raw UDP client (no c-ares, no ctl_*) keeping WINDOW queries out,"
@@ -1782,10 +1905,7 @@ int main(int argc, char **argv)
 			raw_add(&o, raws, &n_raws, "responder: the lookup's 4.5 queries", resp.addr,
 				&resp, RAW_ALL);
 	}
-	if (resp.pid_a > 0) {
-		kill(resp.pid_a, SIGTERM);
-		waitpid(resp.pid_a, NULL, 0);
-	}
+	responder_stop(&resp);
 
 	for (size_t i = 0; i < n_vs; i++)
 		if (vs[i].best)
@@ -1796,6 +1916,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n_runs; i++) {
 		const struct run *r = &runs[i];
 
+		if (r->done && r->errored == r->done) {
+			rc = rc ? rc : 3;
+			printf("ERROR: %s, %s at inflight %u: every lookup failed; are the servers "
+			       "answering?\n", r->sv->name, r->mode, r->inflight);
+		}
 		if (r->mismatches || r->lost) {
 			rc = 1;
 			printf("ERROR: %s, %s at inflight %u: %" PRIu64 " verdicts disagree with the "
