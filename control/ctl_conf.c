@@ -203,30 +203,36 @@ static int duration_secs(struct conf_ctx *x, const char *name, const char *s,
 	return 0;
 }
 
-static int set_int(struct conf_ctx *x, const struct conf_key *k, const char *val)
+/* An integer within the key's range, or the error for it. */
+static int ranged(struct conf_ctx *x, const struct conf_key *k, const char *val, long *ret)
 {
-	long v;
-	int rc = parse_long(val, k->lo, k->hi, &v);
+	int rc = parse_long(val, k->lo, k->hi, ret);
 
 	if (rc == -1)
 		return why(x, "%s: bad integer '%s'", k->name, val);
 	if (rc == -2)
 		return why(x, "%s: '%s' out of range (%ld..%ld)", k->name, val, k->lo, k->hi);
-	*(int *)field(x->c, k->off) = (int)v;
 	return 0;
+}
+
+static int set_int(struct conf_ctx *x, const struct conf_key *k, const char *val)
+{
+	long v;
+	int rc = ranged(x, k, val, &v);
+
+	if (rc == 0)
+		*(int *)field(x->c, k->off) = (int)v;
+	return rc;
 }
 
 static int set_u32(struct conf_ctx *x, const struct conf_key *k, const char *val)
 {
 	long v;
-	int rc = parse_long(val, k->lo, k->hi, &v);
+	int rc = ranged(x, k, val, &v);
 
-	if (rc == -1)
-		return why(x, "%s: bad integer '%s'", k->name, val);
-	if (rc == -2)
-		return why(x, "%s: '%s' out of range (%ld..%ld)", k->name, val, k->lo, k->hi);
-	*(uint32_t *)field(x->c, k->off) = (uint32_t)v;
-	return 0;
+	if (rc == 0)
+		*(uint32_t *)field(x->c, k->off) = (uint32_t)v;
+	return rc;
 }
 
 static int set_duration(struct conf_ctx *x, const struct conf_key *k, const char *val)

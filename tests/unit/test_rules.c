@@ -5,7 +5,9 @@
  * path errors, all-or-nothing loads, directories (order, ignored files,
  * duplicate ids and macros across files), macros (define/default,
  * escaping), flags i and u, per-slot hit counting, Hyperscan's own
- * compile errors mapped to FILE:LINE, 10,000 rules, the rule limit; then
+ * compile errors mapped to FILE:LINE, the literal fast path (each shape,
+ * what it leaves to Hyperscan, and a differential test against Hyperscan
+ * with the fast path off), 10,000 rules, the rule limit; then
  * the shipped etc/rules: every default rule with the values it must hit
  * and the legitimate ones it must spare, the conformance corpus HELOs
  * included. Rule files go into a mkdtemp directory, removed at the end.
@@ -657,6 +659,539 @@ static void test_hits(void)
 	}
 }
 
+/* ---- literal fast path ---------------------------------------------------- */
+
+/* Rule indexes field @f's Hyperscan db reports (the rest of the field's
+ * rules are on the fast path), marked in @in_hs. */
+static void mark_hs(const struct dp_rules_db *db, unsigned f, uint8_t *in_hs)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < db->n_rules; i++)
+		n += db->rules[i].field == f;
+	n -= db->n_lit[f];
+	CHECK((n == 0) == (db->db[f] == NULL));
+	for (uint32_t k = 0; db->db[f] && k < n; k++)
+		in_hs[db->expr_rule[f][k]] = 1;
+}
+
+static void test_fastpath(void)
+{
+	char err[DP_RULES_ERR_MAX];
+	struct dp_rules_db *db;
+	uint8_t in_hs[64] = { 0 };
+
+	check_case = "fast path shapes";
+	write_file("err/x.rules",
+		   /* on the fast path: rule indexes 0..12 */
+		   "helo /^mail\\.spam-domain123\\.example$/i score=1 id=1 msg=\"exact i\"\n"
+		   "helo /^Exact\\-Case_1$/ score=1 id=2 msg=\"exact\"\n"
+		   "helo /\\.promo42\\.ru$/ score=1 id=3 msg=\"suffix\"\n"
+		   "helo /\\.Promo42\\.RU$/i score=1 id=4 msg=\"suffix i, same key\"\n"
+		   "helo /@example\\.com$/ score=1 id=5 msg=\"suffix @\"\n"
+		   "helo /\\@Example\\.com$/i score=1 id=6 msg=\"suffix \\\\@ i\"\n"
+		   "helo /^abc/ score=1 id=7 msg=\"prefix\"\n"
+		   "helo /^ABCD/i score=1 id=8 msg=\"prefix i\"\n"
+		   "helo /^\\.dot$/ score=1 id=9 msg=\"exact from a dot\"\n"
+		   "helo /\\.dot$/ score=1 id=10 msg=\"suffix, same key\"\n"
+		   "helo /\\.$/ score=1 id=11 msg=\"one-byte suffix\"\n"
+		   "helo /^a\\+b\\$c\\/d:e=f%g!h~i,j;k&l'm\"n<o>p\\{q\\}r\\[s\\]\\(t\\)\\|u\\*v\\?w\\^x\\\\y$/ "
+		   "score=1 id=12 msg=\"punctuation\"\n"
+		   "helo /^abcdefghijklmnopqrstuvwxyz0123456789$/i score=1 id=13 msg=\"long\"\n"
+		   /* Hyperscan: rule indexes 13..27 */
+		   "helo /^a.b$/ score=1 id=30 msg=\"dot\"\n"
+		   "helo /^a\\d$/ score=1 id=31 msg=\"class escape\"\n"
+		   "helo /^(?:ab)$/ score=1 id=32 msg=\"group\"\n"
+		   "helo /^ab?$/ score=1 id=33 msg=\"quantifier\"\n"
+		   "helo /^xy|zw$/ score=1 id=34 msg=\"alternation\"\n"
+		   "helo /foo\\.com$/ score=1 id=35 msg=\"suffix without a dot\"\n"
+		   "helo /\\.foo\\.com/ score=1 id=36 msg=\"no anchor\"\n"
+		   "helo /^abc$/u score=1 id=37 msg=\"flag u\"\n"
+		   "helo /^a\\x41$/ score=1 id=38 msg=\"hex escape\"\n"
+		   "helo /^a b$/ score=1 id=39 msg=\"space\"\n"
+		   "helo /^\\Qab\\E$/ score=1 id=40 msg=\"quoting\"\n"
+		   "helo /^[a]$/ score=1 id=41 msg=\"class\"\n"
+		   "helo /^ab{2}$/ score=1 id=42 msg=\"counted\"\n"
+		   "helo /^a\xc3\xa9$/ score=1 id=43 msg=\"non-ASCII\"\n"
+		   "helo /^a\\.b\\z/ score=1 id=44 msg=\"\\\\z\"\n"
+		   /* mail_from: fast path only */
+		   "mail_from /@spam\\.example$/i score=1 id=50 msg=\"m\"\n"
+		   "mail_from /^bounce@x\\.example$/ score=1 id=51 msg=\"m\"\n");
+	CHECK_EQ_INT(load(tpath("err/x.rules"), 2, &db, err), 0);
+	CHECK_EQ_STR(err, "");
+	if (!db)
+		return;
+	CHECK_EQ_INT(db->n_lit[MXS_FIELD_HELO], 13);
+	CHECK_EQ_INT(db->n_lit[MXS_FIELD_MAIL_FROM], 2);
+	CHECK_EQ_INT(db->n_lit[MXS_FIELD_RCPT_TO], 0);
+	CHECK(db->lit[MXS_FIELD_HELO] && db->lit[MXS_FIELD_MAIL_FROM] && !db->lit[MXS_FIELD_RCPT_TO]);
+	CHECK(db->db[MXS_FIELD_HELO] != NULL);
+	CHECK(db->db[MXS_FIELD_MAIL_FROM] == NULL);   /* all its rules are literal */
+	CHECK(db->scratch[0] && db->scratch[1]);
+	mark_hs(db, MXS_FIELD_HELO, in_hs);
+	for (uint32_t i = 0; i < db->n_rules && i < 28; i++) {
+		check_case = db->rules[i].msg;
+		CHECK_EQ_INT(in_hs[i], i >= 13);
+	}
+
+	check_case = "exact";
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "mail.spam-domain123.example"), "1");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "MAIL.Spam-Domain123.EXAMPLE"), "1");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "mail.spam-domain123.example\n"), "1");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "mail.spam-domain123.example\n\n"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "mail.spam-domain123.example\r"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "mail.spam-domain123.example."), "11");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "xmail.spam-domain123.example"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "mail.spam-domain123.exampl"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "mailXspam-domain123.example"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "Exact-Case_1"), "2");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "exact-case_1"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "a+b$c/d:e=f%g!h~i,j;k&l'm\"n<o>p{q}r[s](t)|u*v?w^x\\y"),
+		     "12");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), "8,13");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "abcdefghijklmnopqrstuvwxyz012345678"), "7,8");
+
+	check_case = "suffix";
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "h1.promo42.ru"), "3,4");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "H1.PROMO42.RU"), "4");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, ".promo42.ru"), "3,4");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "promo42.ru"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "h1promo42.ru"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "a.b.promo42.ru\n"), "3,4");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "a.b.promo42.ru.x"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "user@example.com"), "5,6");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "user@EXAMPLE.com"), "6");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "a@b@example.com"), "5,6");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "user.example.com"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, ".dot"), "9,10");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, ".DOT"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "x.dot"), "10");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "x.dot\n"), "10");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "x.dot."), "11");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "."), "11");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, ".\n"), "11");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "\n"), "");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, ""), "");
+
+	check_case = "prefix";
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "abc"), "7,37");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "abc\n"), "7,37");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "abc\n\n"), "7");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "ABC"), "");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "ab"), "32,33,40");   /* Hyperscan's */
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "xabcd"), "");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "abcd.promo42.ru"), "3,4,7,8");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "aBcD"), "8");
+
+	check_case = "left in Hyperscan";
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "a~b"), "30");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "a7"), "31");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "a"), "33,41");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "xyq"), "34");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "qzw"), "34");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "xfoo.com"), "35");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "a.foo.com.b"), "36");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "aA"), "38");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "a b"), "30,39");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "abb"), "30,42");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "a\xc3\xa9"), "43");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "a.b"), "30,44");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_HELO, "a.b\n"), "30");   /* \z: no final \n */
+
+	check_case = "fast-path-only field";
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_MAIL_FROM, "x@SPAM.example"), "50");
+	CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_MAIL_FROM, "bounce@x.example"), "51");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_MAIL_FROM, "bounce@x.example\n"), "51");
+	CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_MAIL_FROM, "Bounce@x.example"), "");
+	CHECK_EQ_INT(dp_rules_scan(db, 0, MXS_FIELD_MAIL_FROM, NULL, 0, NULL, NULL), 0);
+	CHECK_EQ_INT(dp_rules_scan(db, 0, MXS_FIELD_RCPT_TO, "x@spam.example", 14, NULL, NULL), 0);
+	/* hits: rules 28 (id 50), 29 (id 51) */
+	CHECK_EQ_INT(db->hits[0 * db->hits_stride + 29], 1);
+	CHECK_EQ_INT(db->hits[1 * db->hits_stride + 29], 1);
+	CHECK_EQ_INT(db->hits[1 * db->hits_stride + 28], 1);
+	CHECK_EQ_INT(dp_rules_hits(db, 29), 2);
+	CHECK_EQ_INT(dp_rules_hits(db, 2), 4);     /* id 3: its hits above */
+	CHECK_EQ_INT(dp_rules_hits(db, 3), 5);     /* id 4: caseless */
+	dp_rules_db_free(db);
+
+	check_case = "no Hyperscan db at all";
+	write_file("err/x.rules",
+		   "helo /^localhost$/i score=1 id=1 msg=\"a\"\n"
+		   "mail_from /@x\\.example$/ score=1 id=2 msg=\"b\"\n"
+		   "rcpt_to /^postmaster@/i score=1 id=3 msg=\"c\"\n");
+	CHECK_EQ_INT(load(tpath("err/x.rules"), 3, &db, err), 0);
+	CHECK_EQ_STR(err, "");
+	if (db) {
+		for (unsigned f = 0; f < MXS_FIELD_COUNT; f++) {
+			CHECK(db->db[f] == NULL && db->expr_rule[f] == NULL);
+			CHECK_EQ_INT(db->n_lit[f], 1);
+		}
+		for (uint32_t s = 0; s < 3; s++)
+			CHECK(db->scratch[s] == NULL);
+		CHECK_EQ_STR(scan_ids(db, 2, MXS_FIELD_HELO, "LocalHost"), "1");
+		CHECK_EQ_STR(scan_ids(db, 1, MXS_FIELD_MAIL_FROM, "a@x.example"), "2");
+		CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_RCPT_TO, "PostMaster@x"), "3");
+		CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_RCPT_TO, "postmaste"), "");
+		CHECK_EQ_INT(dp_rules_scan(db, 2, MXS_FIELD_HELO, "localhost", 9, NULL, NULL), 1);
+		CHECK_EQ_INT(db->hits[2 * db->hits_stride + 0], 2);
+		CHECK_EQ_INT(dp_rules_hits(db, 0), 2);
+		CHECK_EQ_INT(dp_rules_hits(db, 2), 1);
+		dp_rules_db_free(db);
+	}
+
+	check_case = "MXS_RULES_NO_FASTPATH";
+	setenv("MXS_RULES_NO_FASTPATH", "1", 1);
+	CHECK_EQ_INT(load(tpath("err/x.rules"), 1, &db, err), 0);
+	unsetenv("MXS_RULES_NO_FASTPATH");
+	if (db) {
+		for (unsigned f = 0; f < MXS_FIELD_COUNT; f++)
+			CHECK(db->db[f] != NULL && db->lit[f] == NULL && db->n_lit[f] == 0);
+		CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "LocalHost"), "1");
+		dp_rules_db_free(db);
+	}
+	setenv("MXS_RULES_NO_FASTPATH", "0", 1);      /* "0": fast path on */
+	CHECK_EQ_INT(load(tpath("err/x.rules"), 1, &db, err), 0);
+	unsetenv("MXS_RULES_NO_FASTPATH");
+	if (db) {
+		CHECK_EQ_INT(db->n_lit[MXS_FIELD_HELO], 1);
+		dp_rules_db_free(db);
+	}
+
+	/* An empty literal is Hyperscan's to judge. */
+	check_case = "empty literal";
+	write_file("err/x.rules", "helo /^$/ score=1 id=1 msg=\"empty\"\n");
+	CHECK_EQ_INT(load(tpath("err/x.rules"), 1, &db, err), 0);
+	if (db) {
+		CHECK_EQ_INT(db->n_lit[MXS_FIELD_HELO], 0);
+		CHECK(db->db[MXS_FIELD_HELO] != NULL);
+		dp_rules_db_free(db);
+	}
+
+	/* More than LIT_PREFIX_LENS (8) prefix lengths: the 8 most common
+	 * stay on the fast path (ties: shorter first), the rest go to
+	 * Hyperscan; answers are the same either way. */
+	check_case = "prefix lengths";
+	{
+		char text[4096];
+		size_t o = 0;
+		uint32_t id = 1;
+
+		for (int len = 1; len <= 10; len++)
+			for (int k = 0; k < (len == 10 ? 3 : 1); k++, id++)
+				o += (size_t)snprintf(text + o, sizeof(text) - o,
+						      "helo /^%.*s/ score=1 id=%u msg=\"p\"\n",
+						      len, k == 1 ? "BBBBBBBBBB" : k == 2 ? "cccccccccc" :
+						      "aaaaaaaaaa", id);
+		write_file("err/x.rules", text);
+		CHECK_EQ_INT(load(tpath("err/x.rules"), 1, &db, err), 0);
+		if (db) {
+			CHECK_EQ_INT(db->n_lit[MXS_FIELD_HELO], 3 + 7);    /* len 10, then 1..7 */
+			CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "aaaaaaaaaaaa"),
+				     "1,2,3,4,5,6,7,8,9,10");
+			CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "BBBBBBBBBB"), "11");
+			CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "bbbbbbbbbb"), "");
+			CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "ccccccccc"), "");
+			CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "cccccccccc"), "12");
+			CHECK_EQ_STR(scan_ids(db, 0, MXS_FIELD_HELO, "aaaaaaaaa"), "1,2,3,4,5,6,7,8,9");
+			dp_rules_db_free(db);
+		}
+	}
+}
+
+/*
+ * Differential: one random rule set loaded with and without the fast path
+ * (MXS_RULES_NO_FASTPATH) must give the same rules, the same return value
+ * and the same hit counts on thousands of values built to sit on every
+ * boundary: the literals themselves, in other cases, cut short, extended,
+ * with '.', '@' and '\n' around them, empty, and longer than 1 KiB.
+ */
+static uint64_t drng;
+
+static uint32_t dr(uint32_t n)
+{
+	uint64_t z = (drng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (uint32_t)((z ^ (z >> 31)) % n);
+}
+
+#define DIFF_RULES 600
+#define DIFF_VALUES 6000
+#define DIFF_VMAX 3000
+
+struct drule {
+	char text[80];          /* the literal's bytes */
+	size_t len;
+	int fast;               /* expected on the fast path: 1, or 2 if a prefix */
+};
+
+struct dhits {
+	uint32_t idx[DIFF_RULES];
+	int n;
+};
+
+static void dcollect(void *ctx, const struct dp_rule *r, uint32_t idx)
+{
+	struct dhits *h = ctx;
+
+	(void)r;
+	if (h->n < DIFF_RULES)
+		h->idx[h->n++] = idx;
+}
+
+/* A literal: pattern spelling into @re, its bytes into @d. */
+static void gen_literal(char *re, size_t recap, struct drule *d, uint32_t pieces)
+{
+	static const char *const piece[][2] = {
+		{ "a", "a" }, { "b", "b" }, { "A", "A" }, { "B", "B" }, { "x", "x" },
+		{ "1", "1" }, { "-", "-" }, { "_", "_" }, { "\\.", "." }, { "\\.", "." },
+		{ "\\@", "@" }, { "@", "@" }, { "\\-", "-" }, { "\\+", "+" }, { "=", "=" },
+		{ ":", ":" }, { "\\/", "/" }, { "\\$", "$" }, { "%", "%" }, { "ab", "ab" },
+		{ "\\.ab", ".ab" }, { "Ab\\.", "Ab." },
+		/* every other punctuation, escaped, and the plain ones */
+		{ "\\!", "!" }, { "\\\"", "\"" }, { "\\#", "#" }, { "\\%", "%" },
+		{ "\\&", "&" }, { "\\'", "'" }, { "\\(", "(" }, { "\\)", ")" },
+		{ "\\*", "*" }, { "\\,", "," }, { "\\:", ":" }, { "\\;", ";" },
+		{ "\\<", "<" }, { "\\=", "=" }, { "\\>", ">" }, { "\\?", "?" },
+		{ "\\[", "[" }, { "\\\\", "\\" }, { "\\]", "]" }, { "\\^", "^" },
+		{ "\\_", "_" }, { "\\`", "`" }, { "\\{", "{" }, { "\\|", "|" },
+		{ "\\}", "}" }, { "\\~", "~" }, { "!", "!" }, { "~", "~" }, { "<", "<" },
+		{ ">", ">" }, { "&", "&" }, { ";", ";" }, { "'", "'" }, { "\"", "\"" },
+		{ ",", "," },
+		/* the common ones again, to keep collisions between rules likely */
+		{ "a", "a" }, { "b", "b" }, { "A", "A" }, { "\\.", "." }, { "@", "@" },
+		{ "a", "a" }, { "b", "b" }, { "A", "A" }, { "\\.", "." }, { "@", "@" },
+	};
+	size_t o = strlen(re);
+
+	for (uint32_t k = 0; k < pieces; k++) {
+		uint32_t p = dr(sizeof(piece) / sizeof(piece[0]));
+
+		o += (size_t)snprintf(re + o, recap - o, "%s", piece[p][0]);
+		d->len += (size_t)snprintf(d->text + d->len, sizeof(d->text) - d->len, "%s",
+					   piece[p][1]);
+	}
+}
+
+static size_t gen_value(char *v, const struct drule *rules, uint32_t n_rules)
+{
+	static const char junk[] = "aAbBx1-_.@+$/:=%\n";
+	const struct drule *d = &rules[dr(n_rules)];
+	size_t n = 0;
+	uint32_t k = dr(100);
+
+	if (k < 2)
+		return 0;                                  /* empty */
+	if (k < 8) {                                      /* random bytes */
+		for (uint32_t i = dr(12) + 1; i; i--)
+			v[n++] = k == 2 ? (char)dr(256) : junk[dr(sizeof(junk) - 1)];
+		return n;
+	}
+	if (k < 12) {                                     /* longer than 1 KiB */
+		while (n < 1100 + dr(900))
+			v[n++] = junk[dr(sizeof(junk) - 2)];     /* no '\n' */
+	} else {                                          /* something before */
+		static const char *const pre[] = {
+			"", "", "", "", "x", "a", ".", "@", "A.", "b@", ".a.", "\n", "ab",
+		};
+		const char *p = pre[dr(sizeof(pre) / sizeof(pre[0]))];
+
+		memcpy(v + n, p, strlen(p));
+		n += strlen(p);
+	}
+	memcpy(v + n, d->text, d->len);                   /* the literal */
+	n += d->len;
+	switch (dr(8)) {                                  /* cut it short */
+	case 0:
+		if (n)
+			n--;
+		break;
+	case 1:
+		if (n) {
+			memmove(v, v + 1, n - 1);
+			n--;
+		}
+		break;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < n; i++) {                  /* case */
+		unsigned char c = (unsigned char)v[i];
+		uint32_t how = k % 4;
+
+		if (how == 1 || (how == 2 && dr(2)))
+			v[i] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c >= 'A' && c <= 'Z' ? c + 32 : c);
+		else if (how == 3)
+			v[i] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+	}
+	if (n && dr(16) == 0)                             /* a byte >= 0x80 */
+		v[dr((uint32_t)n)] |= (char)0x80;
+	if (dr(4) == 0) {                                 /* a second literal */
+		const struct drule *e = &rules[dr(n_rules)];
+
+		memcpy(v + n, e->text, e->len);
+		n += e->len;
+	}
+	{                                                 /* something after */
+		static const char *const post[] = {
+			"", "", "", "", "", "\n", "\n", "\n\n", "x", ".", "@", "\r", "\r\n", "a\n",
+		};
+		const char *p = post[dr(sizeof(post) / sizeof(post[0]))];
+
+		memcpy(v + n, p, strlen(p));
+		n += strlen(p);
+	}
+	return n;
+}
+
+static void test_fastpath_differential(uint64_t seed)
+{
+	static struct drule rules[DIFF_RULES];
+	static char v[DIFF_VMAX];
+	static struct dhits hf, hs;
+	char err[DP_RULES_ERR_MAX], name[64];
+	struct dp_rules_db *fast = NULL, *slow = NULL;
+	uint32_t want_fast = 0, max_pre = 0, fast_hits = 0, nl_hits = 0, long_hits = 0;
+	uint8_t in_hs[DIFF_RULES] = { 0 };
+	FILE *f;
+
+	snprintf(name, sizeof(name), "differential seed %llu", (unsigned long long)seed);
+	check_case = name;
+	drng = seed;
+	f = fopen(tpath("diff.rules"), "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	remember(tpath("diff.rules"));
+	for (uint32_t i = 0; i < DIFF_RULES; i++) {
+		struct drule *d = &rules[i];
+		char re[256] = "";
+		const char *flags = (const char *[]){ "", "", "i", "i", "u", "iu" }[dr(6)];
+		uint32_t shape = dr(10), pieces = dr(5) ? 1 + dr(4) : 5 + dr(12);
+
+		memset(d, 0, sizeof(*d));
+		switch (shape) {
+		case 0: case 1: case 2:                    /* ^LIT$ */
+			strcat(re, "^");
+			gen_literal(re, sizeof(re), d, pieces);
+			strcat(re, "$");
+			d->fast = 1;
+			break;
+		case 3: case 4: case 5: {                  /* \.LIT$ @LIT$ \@LIT$ */
+			static const char *const sep[][2] = { { "\\.", "." }, { "@", "@" }, { "\\@", "@" } };
+			uint32_t s = dr(3);
+
+			strcat(re, sep[s][0]);
+			d->len = (size_t)snprintf(d->text, sizeof(d->text), "%s", sep[s][1]);
+			if (dr(8))
+				gen_literal(re, sizeof(re), d, pieces);
+			strcat(re, "$");
+			d->fast = 1;
+			break;
+		}
+		case 6: case 7:                            /* ^LIT */
+			strcat(re, "^");
+			gen_literal(re, sizeof(re), d, pieces);
+			d->fast = 2;
+			break;
+		case 8:                                    /* LIT$ */
+			gen_literal(re, sizeof(re), d, pieces);
+			strcat(re, "$");
+			d->fast = d->text[0] == '.' || d->text[0] == '@';
+			break;
+		default:                                   /* not literal */
+			strcat(re, (const char *[]){ "^", "", "\\." }[dr(3)]);
+			gen_literal(re, sizeof(re), d, pieces);
+			strcat(re, (const char *[]){ ".$", "\\d", "a?$", "(?:b|c)$", "[ab]" }[dr(5)]);
+			break;
+		}
+		if (strchr(flags, 'u'))
+			d->fast = 0;
+		want_fast += d->fast == 1;
+		max_pre += d->fast == 2;
+		fprintf(f, "%s /%s/%s score=1 id=%u msg=\"d%u\"\n",
+			(const char *[]){ "helo", "mail_from", "rcpt_to" }[i % 3], re, flags, i + 1, i + 1);
+	}
+	fclose(f);
+
+	CHECK_EQ_INT(load(tpath("diff.rules"), 2, &fast, err), 0);
+	CHECK_EQ_STR(err, "");
+	setenv("MXS_RULES_NO_FASTPATH", "1", 1);
+	CHECK_EQ_INT(load(tpath("diff.rules"), 2, &slow, err), 0);
+	unsetenv("MXS_RULES_NO_FASTPATH");
+	CHECK_EQ_STR(err, "");
+	if (!fast || !slow) {
+		dp_rules_db_free(fast);
+		dp_rules_db_free(slow);
+		return;
+	}
+	{
+		uint32_t on = 0;
+
+		for (unsigned fl = 0; fl < MXS_FIELD_COUNT; fl++) {
+			on += fast->n_lit[fl];
+			CHECK_EQ_INT(slow->n_lit[fl], 0);
+			mark_hs(fast, fl, in_hs);
+		}
+		/* exact and suffix rules all on the fast path; prefix rules of
+		 * the most common lengths */
+		CHECK(on >= want_fast && on <= want_fast + max_pre);
+		CHECK(on > want_fast);
+		for (uint32_t i = 0; i < DIFF_RULES; i++)
+			if (rules[i].fast == 1)
+				CHECK(!in_hs[i]);
+			else if (!rules[i].fast)
+				CHECK(in_hs[i]);
+	}
+
+	for (uint32_t t = 0; t < DIFF_VALUES; t++) {
+		size_t n = gen_value(v, rules, DIFF_RULES);
+		uint32_t slot = t & 1;
+
+		for (unsigned fl = 0; fl < MXS_FIELD_COUNT; fl++) {
+			int rf, rs;
+
+			hf.n = hs.n = 0;
+			rf = dp_rules_scan(fast, slot, fl, v, n, dcollect, &hf);
+			rs = dp_rules_scan(slow, slot, fl, v, n, dcollect, &hs);
+			qsort(hf.idx, (size_t)hf.n, sizeof(hf.idx[0]), cmp_u32);
+			qsort(hs.idx, (size_t)hs.n, sizeof(hs.idx[0]), cmp_u32);
+			if (rf != rs || rf != hf.n || rs != hs.n ||
+			    memcmp(hf.idx, hs.idx, (size_t)hf.n * sizeof(hf.idx[0]))) {
+				CHECK(!"fast path and Hyperscan disagree");
+				fprintf(stderr, "  %s value (%zu bytes) \"%.*s\": fast %d, hs %d:",
+					mxs_field_name(fl), n, (int)(n > 200 ? 200 : n), v, rf, rs);
+				for (int i = 0; i < hs.n; i++)
+					fprintf(stderr, " /%s/", slow->rules[hs.idx[i]].pattern);
+				fprintf(stderr, "\n");
+			}
+			for (int i = 0; i < hf.n; i++) {
+				if (in_hs[hf.idx[i]])
+					continue;
+				fast_hits++;
+				nl_hits += n && v[n - 1] == '\n';
+				long_hits += n > 1024;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < DIFF_RULES; i++)
+		if (dp_rules_hits(fast, i) != dp_rules_hits(slow, i)) {
+			CHECK(!"hit counts differ");
+			fprintf(stderr, "  rule %u /%s/: fast %llu, hs %llu\n", i + 1,
+				fast->rules[i].pattern, (unsigned long long)dp_rules_hits(fast, i),
+				(unsigned long long)dp_rules_hits(slow, i));
+		}
+	/* not vacuous: the fast path answered, also before a final '\n' and
+	 * at the end of long values */
+	CHECK(fast_hits > 1000);
+	CHECK(nl_hits > 50);
+	CHECK(long_hits > 20);
+	dp_rules_db_free(fast);
+	dp_rules_db_free(slow);
+	unlink(tpath("diff.rules"));
+}
+
 /* ---- volume ------------------------------------------------------------- */
 
 /*
@@ -1012,6 +1547,9 @@ int main(void)
 	test_macros();
 	test_flags();
 	test_hits();
+	test_fastpath();
+	test_fastpath_differential(1);
+	test_fastpath_differential(20240601);
 	test_volume();
 	test_default_rules();
 	cleanup();
