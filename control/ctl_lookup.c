@@ -133,11 +133,7 @@ static void job_free(struct job *j)
 	if (j->next)
 		j->next->prev = j->prev;
 	l->st.active--;
-	free(j->dz);
-	free(j->rz_helo);
-	free(j->rz_mail);
-	free(j->tickets);
-	free(j);
+	free(j); /* one block: the arrays live behind the job */
 }
 
 void ctl_lookup_close(struct ctl_lookup *l)
@@ -401,29 +397,28 @@ static void rhsbl_all(struct job *j, const char *s, size_t n, struct ctl_zone_re
 
 int ctl_lookup_submit(struct ctl_lookup *l, const struct mxs_observation *obs)
 {
-	struct job *j = calloc(1, sizeof(*j));
 	char q[CTL_DNS_NAME_MAX + 1];
 	size_t nz = l->dnsbl.n, nr = l->rhsbl.n;
+	size_t nres = nz + 2 * nr, ntk = nz + 2 * nr + 1 + CTL_LOOKUP_MAX_PTR;
+	/* One allocation per observation: the job, its results, its tickets. */
+	struct job *j = calloc(1, sizeof(*j) + nres * sizeof(struct ctl_zone_result) +
+				  ntk * sizeof(struct ticket));
 
 	if (!j)
 		return -ENOMEM;
 	j->l = l;
 	j->obs = *obs;
 	j->started_ns = mono_ns();
-	j->dz = calloc(nz ? nz : 1, sizeof(*j->dz));
-	j->rz_helo = calloc(nr ? nr : 1, sizeof(*j->rz_helo));
-	j->rz_mail = calloc(nr ? nr : 1, sizeof(*j->rz_mail));
-	j->tickets = calloc(nz + 2 * nr + 1 + CTL_LOOKUP_MAX_PTR, sizeof(*j->tickets));
+	j->dz = (struct ctl_zone_result *)(j + 1);
+	j->rz_helo = j->dz + nz;
+	j->rz_mail = j->rz_helo + nr;
+	j->tickets = (struct ticket *)(j->rz_mail + nr);
 	j->next = l->jobs;
 	if (l->jobs)
 		l->jobs->prev = j;
 	l->jobs = j;
 	l->st.active++;
 	l->st.submitted++;
-	if (!j->dz || !j->rz_helo || !j->rz_mail || !j->tickets) {
-		job_free(j);
-		return -ENOMEM;
-	}
 	/* Hold the job open while queries go out: cached answers only
 	 * arrive from ctl_dns_process, but local zones answer at once. */
 	j->pending = 1;
