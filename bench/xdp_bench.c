@@ -9,6 +9,10 @@
  * deny, non-SMTP port) and each family, one frame is run `repeat` times in
  * the kernel and opts.duration (the kernel's mean ns per run) is printed,
  * the median of several runs, with PASS/FAIL against the 50 ns target.
+ * cidr_hint is filled from the same CIDRs (as ctl_bpf does, all 2^19 words
+ * in one bpf_map_update_batch, timed) and config.cidr_hint set, so the
+ * trie is looked up only for addresses a CIDR may cover; --no-hint leaves
+ * it at 0 (every judged packet walks the trie).
  * The skeleton is loaded unpinned: nothing under /sys/fs/bpf is touched.
  * Needs root. Prints figures; the exit status is about correctness only.
  */
@@ -118,6 +122,23 @@ static void frame(struct frame *f, int family, const char *src, uint16_t dport, 
 
 /* ---- map fill -------------------------------------------------------- */
 
+static uint64_t hint[MXS_BPF_HINT_WORDS];     /* cidr_hint as written */
+
+/* The cidr_hint bits of one CIDR (include/mxscreen/bpf.h). */
+static void hint_mark(const struct mxs_bpf_cidr_key *k)
+{
+	uint32_t len = k->prefixlen - 32, bit = MXS_BPF_HINT_BIT(k->family, k->addr), span;
+
+	if (len >= 24) {
+		hint[bit / 64] |= 1ull << (bit % 64);
+		return;
+	}
+	span = 1u << (24 - len);
+	bit &= ~(span - 1);
+	for (uint32_t b = bit; b < bit + span; b++)
+		hint[b / 64] |= 1ull << (b % 64);
+}
+
 static int update_batch(int fd, const void *keys, const void *vals, size_t ksz, size_t vsz,
 			size_t n, int *ret_batched)
 {
@@ -167,9 +188,9 @@ static void parse_addr(struct addr *x, const char *s)
 /* The bench's own addresses, kept out of the random CIDRs. */
 static const char *const bench_addrs[] = {
 	"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5", "192.0.2.6",
-	"192.0.2.200", "198.51.100.7",
+	"198.18.0.200", "198.51.100.7",
 	"2001:db8:ffff:1::1", "2001:db8:ffff:2::1", "2001:db8:ffff:3::1", "2001:db8:ffff:4::1",
-	"2001:db8:ffff:5::1", "2001:db8:ffff:6::1", "2001:db8:ffff:7::1", "2001:db8:fffe::7",
+	"2001:db8:ffff:5::1", "2001:db8:ffff:6::1", "3fff:0:ffff:7::1", "3fff:0:fffe::7",
 	"2001:db8:ffff:8::1",
 };
 
@@ -295,6 +316,7 @@ static int fill_cidrs(int fd, size_t n, int near, int *ret_batched)
 		if (hits_bench_addr(k[i].family, k[i].addr, len))
 			continue;
 		k[i].prefixlen = (uint32_t)(32 + len);
+		hint_mark(&k[i]);
 		v[i].action = r % 3 ? MXS_ACTION_DROP : MXS_ACTION_PASS;
 		v[i].id = (uint32_t)i;
 		i++;
@@ -335,7 +357,39 @@ static int put_cidr(int fd, const char *s, int len, int action)
 	k.family = (uint8_t)x.family;
 	memcpy(k.addr, x.a, 16);
 	v.action = (uint8_t)action;
+	hint_mark(&k);
 	return bpf_map_update_elem(fd, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+/* Does the program walk static_cidrs for source @s? */
+static int trie_looked_up(const char *s, int hinted)
+{
+	struct addr x;
+	uint32_t bit;
+
+	parse_addr(&x, s);
+	bit = MXS_BPF_HINT_BIT(x.family, x.a);
+	return !hinted || (hint[bit / 64] >> (bit % 64) & 1);
+}
+
+/* All of cidr_hint in one batch; the ms it took, or -errno. */
+static double fill_hint(int fd, size_t *ret_bits, size_t *ret_words)
+{
+	static __u32 keys[MXS_BPF_HINT_WORDS];
+	__u32 count = MXS_BPF_HINT_WORDS;
+	uint64_t t0;
+
+	*ret_bits = 0;
+	*ret_words = 0;
+	for (__u32 i = 0; i < MXS_BPF_HINT_WORDS; i++) {
+		keys[i] = i;
+		*ret_bits += (size_t)__builtin_popcountll(hint[i]);
+		*ret_words += hint[i] != 0;
+	}
+	t0 = now_ns();
+	if (bpf_map_update_batch(fd, keys, hint, &count, NULL))
+		return -errno;
+	return (double)(now_ns() - t0) / 1e6;
 }
 
 /* ---- reference programs --------------------------------------------- */
@@ -415,12 +469,14 @@ static double measure(int prog_fd, const struct frame *f, int want, uint32_t rep
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: xdp-bench [--repeat N] [--runs N] [--verdicts N] [--cidrs N] [--near] [--quick]\n"
+		    "                 [--no-hint]\n"
 		    "  --repeat N    runs of one frame per measurement (default 1000000)\n"
 		    "  --runs N      measurements per path; the median is printed (default 5)\n"
 		    "  --verdicts N  random verdicts loaded (default 1000000, max %d)\n"
 		    "  --cidrs N     random static CIDRs loaded (default 100000, max %d)\n"
 		    "  --near        crowd the CIDRs around the bench's addresses (worst case)\n"
-		    "  --quick       --repeat 100000 --runs 3\n",
+		    "  --quick       --repeat 100000 --runs 3\n"
+		    "  --no-hint     config.cidr_hint = 0: look static_cidrs up for every packet\n",
 		MXS_BPF_VERDICTS_MAX - 64, MXS_BPF_CIDRS_MAX - 64);
 }
 
@@ -433,6 +489,7 @@ int main(int argc, char **argv)
 		{ "cidrs", required_argument, 0, 'c' },
 		{ "quick", no_argument, 0, 'q' },
 		{ "near", no_argument, 0, 'N' },
+		{ "no-hint", no_argument, 0, 'H' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -449,8 +506,8 @@ int main(int argc, char **argv)
 		{ "throttle non-SYN", "192.0.2.3", "2001:db8:ffff:3::1", 25, 0x18, XDP_PASS },
 		{ "throttle SYN (empty)", "192.0.2.6", "2001:db8:ffff:6::1", 25, 0x02, XDP_DROP },
 		{ "drop", "192.0.2.1", "2001:db8:ffff:1::1", 25, 0x18, XDP_DROP },
-		{ "static allow", "192.0.2.200", "2001:db8:fffe::7", 25, 0x18, XDP_PASS },
-		{ "static deny", "198.51.100.7", "2001:db8:ffff:7::1", 25, 0x18, XDP_DROP },
+		{ "static allow", "198.18.0.200", "3fff:0:fffe::7", 25, 0x18, XDP_PASS },
+		{ "static deny", "198.51.100.7", "3fff:0:ffff:7::1", 25, 0x18, XDP_DROP },
 		{ "non-SMTP port", "192.0.2.1", "2001:db8:ffff:1::1", 80, 0x18, XDP_PASS },
 	};
 	long repeat = 1000000, runs = 5, nverdicts = 1000000, ncidrs = 100000;
@@ -458,7 +515,10 @@ int main(int argc, char **argv)
 	struct mxscreen_xdp *skel;
 	struct bpf_map *m;
 	uint64_t t0, live;
-	int c, prog_fd, fd_v, fd_c, batched_v = 0, batched_c = 0, bad = 0, missed = 0, err, near = 0;
+	int c, prog_fd, fd_v, fd_c, fd_h, batched_v = 0, batched_c = 0, bad = 0, missed = 0, err;
+	int near = 0, no_hint = 0;
+	size_t hint_bits = 0, hint_words = 0;
+	double hint_ms;
 	__u32 zero = 0;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -469,6 +529,7 @@ int main(int argc, char **argv)
 		case 'c': ncidrs = strtol(optarg, NULL, 10); break;
 		case 'q': repeat = 100000; runs = 3; break;
 		case 'N': near = 1; break;
+		case 'H': no_hint = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -500,6 +561,7 @@ int main(int argc, char **argv)
 	prog_fd = bpf_program__fd(skel->progs.xdp_enforce);
 	fd_v = bpf_map__fd(skel->maps.verdicts);
 	fd_c = bpf_map__fd(skel->maps.static_cidrs);
+	fd_h = bpf_map__fd(skel->maps.cidr_hint);
 	live = now_ns() + 24 * 3600 * SEC_NS;
 
 	t0 = now_ns();
@@ -525,31 +587,47 @@ int main(int argc, char **argv)
 	      put_verdict(fd_v, "192.0.2.3", 32, MXS_ACTION_THROTTLE, live) ||
 	      put_verdict(fd_v, "192.0.2.4", 32, MXS_ACTION_PASS, live) ||
 	      put_verdict(fd_v, "192.0.2.6", 32, MXS_ACTION_THROTTLE, live) ||
-	      put_verdict(fd_v, "192.0.2.200", 32, MXS_ACTION_DROP, live) ||
+	      put_verdict(fd_v, "198.18.0.200", 32, MXS_ACTION_DROP, live) ||
 	      put_verdict(fd_v, "2001:db8:ffff:1::1", 128, MXS_ACTION_DROP, live) ||
 	      put_verdict(fd_v, "2001:db8:ffff:2::", 64, MXS_ACTION_TAG, live) ||
 	      put_verdict(fd_v, "2001:db8:ffff:3::1", 128, MXS_ACTION_THROTTLE, live) ||
 	      put_verdict(fd_v, "2001:db8:ffff:4::1", 128, MXS_ACTION_PASS, live) ||
 	      put_verdict(fd_v, "2001:db8:ffff:6::1", 128, MXS_ACTION_THROTTLE, live) ||
-	      put_verdict(fd_v, "2001:db8:fffe::7", 128, MXS_ACTION_DROP, live) ||
-	      put_cidr(fd_c, "192.0.2.128", 25, MXS_ACTION_PASS) ||
+	      put_verdict(fd_v, "3fff:0:fffe::7", 128, MXS_ACTION_DROP, live) ||
+	      put_cidr(fd_c, "198.18.0.128", 25, MXS_ACTION_PASS) ||
 	      put_cidr(fd_c, "198.51.100.0", 28, MXS_ACTION_DROP) ||
-	      put_cidr(fd_c, "2001:db8:fffe::", 48, MXS_ACTION_PASS) ||
-	      put_cidr(fd_c, "2001:db8:ffff:7::", 64, MXS_ACTION_DROP);
+	      put_cidr(fd_c, "3fff:0:fffe::", 48, MXS_ACTION_PASS) ||
+	      put_cidr(fd_c, "3fff:0:ffff:7::", 64, MXS_ACTION_DROP);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.smtp_ports[0] = 25;
 	cfg.smtp_ports[1] = 587;
 	cfg.tag_dscp = 10;
 	cfg.throttle_rate = 1;
 	cfg.throttle_burst = 1;
-	if (err || bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY)) {
+	cfg.cidr_hint = no_hint ? 0 : 1;
+	if (err) {
+		fprintf(stderr, "xdp-bench: map setup failed\n");
+		goto fail;
+	}
+	hint_ms = fill_hint(fd_h, &hint_bits, &hint_words);
+	if (hint_ms < 0) {
+		fprintf(stderr, "xdp-bench: cidr_hint: %s\n", strerror((int)-hint_ms));
+		goto fail;
+	}
+	printf("cidr_hint: %zu of %u bits set (%.2f%%) in %zu nonzero words; all %u words "
+	       "written in %.1f ms (bpf_map_update_batch); config.cidr_hint = %d%s\n", hint_bits,
+	       MXS_BPF_HINT_BITS, 100.0 * (double)hint_bits / MXS_BPF_HINT_BITS, hint_words,
+	       MXS_BPF_HINT_WORDS, hint_ms,
+	       cfg.cidr_hint, no_hint ? " (--no-hint: the trie for every packet)" : "");
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY)) {
 		fprintf(stderr, "xdp-bench: map setup failed\n");
 		goto fail;
 	}
 
 	printf("repeat %ld, median of %ld runs, ns/packet from opts.duration; target <= %.0f ns\n\n",
 	       repeat, runs, TARGET_NS);
-	printf("%-22s %9s %9s  %s\n", "path", "ipv4_ns", "ipv6_ns", "target");
+	printf("%-22s %9s %9s  %-6s  %s\n", "path", "ipv4_ns", "ipv6_ns", "target",
+	       "static_cidrs looked up (v4/v6)");
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		double ns[2];
 
@@ -572,7 +650,10 @@ int main(int argc, char **argv)
 		int ok = ns[0] >= 0 && ns[1] >= 0 && ns[0] <= TARGET_NS && ns[1] <= TARGET_NS;
 
 		missed += !ok;
-		printf("%-22s %9.1f %9.1f  %s\n", paths[i].name, ns[0], ns[1], ok ? "PASS" : "FAIL");
+		printf("%-22s %9.1f %9.1f  %-6s  %s/%s\n", paths[i].name, ns[0], ns[1],
+		       ok ? "PASS" : "FAIL", paths[i].dport != 25 ? "-" :
+		       trie_looked_up(paths[i].v4, !no_hint) ? "yes" : "no", paths[i].dport != 25 ? "-" :
+		       trie_looked_up(paths[i].v6, !no_hint) ? "yes" : "no");
 	}
 	printf("\n%s: %zu of %zu paths within %.0f ns\n", missed ? "FAIL" : "PASS",
 	       sizeof(paths) / sizeof(paths[0]) - (size_t)missed, sizeof(paths) / sizeof(paths[0]),
@@ -594,6 +675,7 @@ int main(int argc, char **argv)
 			{ "1 verdicts lookup, v6 miss", fd_v, &vk6, sizeof(vk6) },
 			{ "1 static_cidrs lookup, v4", fd_c, &ck4, sizeof(ck4) },
 			{ "1 static_cidrs lookup, v6", fd_c, &ck6, sizeof(ck6) },
+			{ "1 cidr_hint lookup", fd_h, &zero, sizeof(zero) },
 		};
 		struct frame f;
 

@@ -6,7 +6,10 @@
  * first one pinned (libbpf checks type, sizes, max_entries and flags).
  * Also the one lookup both programs do, so XDP and TC judge a client
  * address the same way: static_cidrs (LPM) first, then verdicts (/128,
- * then /64 for IPv6), expired entries treated as absent.
+ * then /64 for IPv6), expired entries treated as absent. With
+ * config.cidr_hint set, the trie is looked up only when the address's
+ * cidr_hint bit is set (one inlined array load instead of a trie walk for
+ * the addresses no configured CIDR can cover).
  * Include from BPF programs only; the lookup has no side effects on maps.
  */
 #ifndef MXS_MAPS_H
@@ -60,6 +63,14 @@ struct {
 	__type(value, struct mxs_bpf_config);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MXS_BPF_HINT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} cidr_hint SEC(".maps");
 
 /* Not part of the contract and not pinned: each object has its own. A
  * per-CPU cache of the coarse CLOCK_MONOTONIC, refreshed when jiffies
@@ -133,11 +144,28 @@ static __always_inline __u8 mxs_clamp_action(__u8 a)
 	return a < MXS_ACTION_COUNT ? a : MXS_ACTION_NONE;
 }
 
+/* May a static_cidrs entry cover @addr? 1 unless config.cidr_hint is set
+ * and the address's cidr_hint bit is clear. */
+static __always_inline int mxs_cidr_maybe(const struct mxs_bpf_config *cfg, __u8 family,
+					  const __u8 *addr)
+{
+	__u32 bit, key;
+	__u64 *w;
+
+	if (!cfg->cidr_hint)
+		return 1;
+	bit = MXS_BPF_HINT_BIT(family, addr);
+	key = bit >> 6;
+	w = bpf_map_lookup_elem(&cidr_hint, &key);
+	return !w || (*w >> (bit & 63)) & 1;
+}
+
 /* Look the packet's source address up. Reads only; the caller counts. */
-static __always_inline void mxs_judge(const struct mxs_pkt *p, struct mxs_judgement *j)
+static __always_inline void mxs_judge(const struct mxs_bpf_config *cfg, const struct mxs_pkt *p,
+				      struct mxs_judgement *j)
 {
 	struct mxs_bpf_cidr_key ck = {};
-	struct mxs_bpf_cidr_val *cv;
+	struct mxs_bpf_cidr_val *cv = 0;
 	struct mxs_bpf_verdict *v;
 	__u64 now = 0;
 
@@ -159,7 +187,8 @@ static __always_inline void mxs_judge(const struct mxs_pkt *p, struct mxs_judgem
 		ck.prefixlen = 32 + 128;
 		__builtin_memcpy(ck.addr, &ip6h->saddr, 16);
 	}
-	cv = bpf_map_lookup_elem(&static_cidrs, &ck);
+	if (mxs_cidr_maybe(cfg, ck.family, ck.addr))
+		cv = bpf_map_lookup_elem(&static_cidrs, &ck);
 	if (cv) {
 		j->src = MXS_SRC_STATIC;
 		j->act = j->would = cv->action == MXS_ACTION_DROP ? MXS_ACTION_DROP

@@ -35,7 +35,7 @@ int tc_tag(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	if (!mxs_smtp_port(cfg, p.dport))
 		return TC_ACT_OK;
-	mxs_judge(&p, &j);
+	mxs_judge(cfg, &p, &j);
 	if (j.src != MXS_SRC_VERDICT || j.shadow || j.act != MXS_ACTION_TAG)
 		return TC_ACT_OK;
 	skb->mark = cfg->tag_mark;

@@ -144,7 +144,7 @@ int xdp_enforce(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	mxs_judge(&p, &j);
+	mxs_judge(cfg, &p, &j);
 	if (j.expired)
 		st->expired++;
 	if (j.src == MXS_SRC_STATIC) {

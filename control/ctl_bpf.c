@@ -3,7 +3,7 @@
  * ctl_bpf: load, pin, attach and feed mxscreen's XDP and TC programs (see
  * ctl_bpf.h for the contract). Main thread only.
  *
- * Sharing: both objects declare the same five maps with
+ * Sharing: both objects declare the same six maps with
  * LIBBPF_PIN_BY_NAME and are opened with pin_root_path = bpf_pin_dir, so
  * the first to load creates and pins them (or reuses the pins of a
  * previous run, contents and all) and the second reuses those.
@@ -59,11 +59,15 @@ struct ctl_bpf {
 	char pin_dir[PATH_MAX];
 	struct mxscreen_xdp *xdp;
 	struct mxscreen_tc *tc;
-	int verdicts_fd, cidrs_fd, stats_fd, config_fd;   /* the skeleton's */
+	int verdicts_fd, cidrs_fd, stats_fd, config_fd, hint_fd;   /* the skeleton's */
 	int xdp_fd, tc_fd;
 	uint32_t xdp_id, tc_id;           /* the programs we loaded */
 	uint32_t old_xdp_id, old_tc_id;   /* what our pins named before: the last run's */
 	int batch_ok;                     /* 0 once the kernel refused update_batch */
+	int hint_known;                   /* hint mirrors the pinned cidr_hint */
+	int hint_ok;                      /* cidr_hint covers static_cidrs: config.cidr_hint = 1 */
+	int cfg_hint;                     /* what config.cidr_hint was last written as */
+	uint64_t *hint;                   /* MXS_BPF_HINT_WORDS: cidr_hint as the kernel has it */
 	int have_cursor;
 	struct mxs_bpf_addr_key cursor;   /* the sweep's next, unvisited key */
 	int ncpus;
@@ -469,6 +473,7 @@ static int write_config(struct ctl_bpf *h, const struct ctl_conf *c, char *err, 
 		cfg.smtp_ports[i] = c->smtp_ports[i];
 	cfg.tag_dscp = (__u8)c->tag_dscp;
 	cfg.shadow = c->shadow ? 1 : 0;
+	cfg.cidr_hint = h->hint_ok ? 1 : 0;
 	cfg.throttle_rate = c->throttle_rate;
 	cfg.throttle_burst = c->throttle_burst;
 	cfg.tag_mark = c->tag_mark;
@@ -476,7 +481,110 @@ static int write_config(struct ctl_bpf *h, const struct ctl_conf *c, char *err, 
 	rc = bpf_map_update_elem(h->config_fd, &zero, &cfg, BPF_ANY);
 	if (rc)
 		return fail(err, errlen, rc, "writing the config map");
+	h->cfg_hint = cfg.cidr_hint;
 	return 0;
+}
+
+/* ---- cidr_hint ---- */
+
+/* Set the cidr_hint bits of one static_cidrs key in @bm. */
+static void hint_mark(uint64_t *bm, const struct mxs_bpf_cidr_key *k)
+{
+	uint32_t len = k->prefixlen - 32, bit = MXS_BPF_HINT_BIT(k->family, k->addr);
+	uint32_t span, end;
+
+	if (len >= 24) {
+		bm[bit >> 6] |= 1ull << (bit & 63);
+		return;
+	}
+	span = 1u << (24 - len);              /* aligned: span divides the start */
+	bit &= ~(span - 1);
+	if (span < 64) {
+		bm[bit >> 6] |= ((1ull << span) - 1) << (bit & 63);
+		return;
+	}
+	end = bit + span;
+	for (uint32_t w = bit >> 6; w < end >> 6; w++)
+		bm[w] = ~0ull;
+}
+
+/* The pinned cidr_hint into h->hint (a previous run's bits, or zeros). */
+static int hint_read(struct ctl_bpf *h)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 *keys = malloc(MXS_BPF_HINT_WORDS * sizeof(*keys)), out = 0, count;
+	size_t done = 0;
+	int rc = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	count = MXS_BPF_HINT_WORDS;
+	rc = bpf_map_lookup_batch(h->hint_fd, NULL, &out, keys, h->hint, &count, &o);
+	if ((!rc || rc == -ENOENT) && count == MXS_BPF_HINT_WORDS) {
+		/* an array comes back in index order, every index there */
+		rc = 0;
+		for (__u32 i = 0; i < count && !rc; i++)
+			rc = keys[i] == i ? 0 : -EIO;
+		done = rc ? 0 : count;
+	}
+	for (__u32 i = (__u32)done; i < MXS_BPF_HINT_WORDS; i++) {  /* no batch ops */
+		rc = bpf_map_lookup_elem(h->hint_fd, &i, &h->hint[i]);
+		if (rc)
+			break;
+	}
+	free(keys);
+	return rc;
+}
+
+/* Make cidr_hint @want: the words that differ from h->hint, in one batch
+ * (per element where the kernel has no batch ops for arrays). */
+static int hint_write(struct ctl_bpf *h, const uint64_t *want)
+{
+	__u32 *keys;
+	uint64_t *vals;
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < MXS_BPF_HINT_WORDS; i++)
+		n += want[i] != h->hint[i];
+	if (!n)
+		return 0;
+	keys = malloc(n * sizeof(*keys));
+	vals = malloc(n * sizeof(*vals));
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (size_t i = 0; i < MXS_BPF_HINT_WORDS; i++)
+		if (want[i] != h->hint[i]) {
+			keys[n] = (__u32)i;
+			vals[n++] = want[i];
+		}
+	{
+		LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+		__u32 count = (__u32)n;
+		size_t done = 0;
+
+		rc = bpf_map_update_batch(h->hint_fd, keys, vals, &count, &o);
+		if (!rc)
+			done = n;
+		else if (count <= n)
+			done = count;
+		for (size_t i = 0; i < done; i++)
+			h->hint[keys[i]] = vals[i];
+		for (size_t i = done; i < n; i++) {
+			rc = bpf_map_update_elem(h->hint_fd, &keys[i], &vals[i], BPF_ANY);
+			if (rc)
+				break;
+			h->hint[keys[i]] = vals[i];
+		}
+		h->cnt.hint_words += n;
+	}
+	free(keys);
+	free(vals);
+	return rc;
 }
 
 struct cidr_entry {
@@ -555,10 +663,18 @@ static int cidr_wanted(const struct ctl_conf *c, struct cidr_entry **ret, size_t
 	return 0;
 }
 
+/*
+ * static_cidrs := the configured CIDRs, and cidr_hint with it. The hint
+ * must never miss a trie entry while config.cidr_hint is 1, so: the new
+ * CIDRs' bits are added to what is there, then the trie changes, then the
+ * bits of the CIDRs gone are cleared. If cidr_hint cannot be kept right,
+ * config.cidr_hint goes to 0 first (the programs look every address up).
+ */
 static int sync_cidrs(struct ctl_bpf *h, const struct ctl_conf *c, char *err, size_t errlen)
 {
 	struct mxs_bpf_cidr_key *have = NULL, *nh, k, next;
 	struct cidr_entry *want = NULL;
+	uint64_t *bm = NULL, t0 = clock_ns(CLOCK_MONOTONIC), hint_ns = 0;
 	size_t n_have = 0, cap = 0, n_want = 0;
 	int rc, more;
 
@@ -566,6 +682,34 @@ static int sync_cidrs(struct ctl_bpf *h, const struct ctl_conf *c, char *err, si
 	rc = cidr_wanted(c, &want, &n_want);
 	if (rc)
 		return fail(err, errlen, rc, "static_cidrs");
+	/* The new bitmap; cur | new written before the trie changes. */
+	bm = calloc(MXS_BPF_HINT_WORDS, sizeof(*bm));
+	if (!bm) {
+		free(want);
+		return fail(err, errlen, -ENOMEM, "cidr_hint");
+	}
+	rc = h->hint_known ? 0 : hint_read(h);
+	if (!rc)
+		h->hint_known = 1;
+	for (size_t i = 0; i < n_want; i++)
+		hint_mark(bm, &want[i].key);
+	if (!rc) {
+		for (size_t i = 0; i < MXS_BPF_HINT_WORDS; i++)
+			bm[i] |= h->hint[i];
+		rc = hint_write(h, bm);
+	}
+	if (rc) {
+		/* unknown or partly written: the programs must not trust it */
+		h->hint_known = h->hint_ok = 0;
+		free(bm);
+		free(want);
+		rc = fail(err, errlen, rc, "cidr_hint");
+		if (h->cfg_hint && write_config(h, c, NULL, 0))
+			return fail(err, errlen, -EIO, "cidr_hint unknown, and config.cidr_hint "
+				    "cannot be turned off");
+		return rc;
+	}
+	hint_ns = clock_ns(CLOCK_MONOTONIC) - t0;
 	/* What is there now (collected first: deleting while walking the
 	 * trie would restart the walk). */
 	more = !bpf_map_get_next_key(h->cidrs_fd, NULL, &k);
@@ -599,17 +743,33 @@ static int sync_cidrs(struct ctl_bpf *h, const struct ctl_conf *c, char *err, si
 		if (rc) {
 			free(have);
 			free(want);
+			free(bm);
 			return fail(err, errlen, rc, "static_cidrs: adding entry %zu of %zu", i + 1,
 				    n_want);
 		}
 	}
-	rc = 0;
+	/* The trie is as configured: the stale bits may go. */
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	memset(bm, 0, MXS_BPF_HINT_WORDS * sizeof(*bm));
+	for (size_t i = 0; i < n_want; i++)
+		hint_mark(bm, &want[i].key);
+	rc = hint_write(h, bm);
+	h->cnt.hint_ns = hint_ns + clock_ns(CLOCK_MONOTONIC) - t0;
+	free(have);
+	free(want);
+	free(bm);
+	if (rc) {
+		/* Some stale bits stay: harmless, but the mirror is unsure now. */
+		h->hint_known = 0;
+		return fail(err, errlen, rc, "cidr_hint: clearing stale bits");
+	}
+	h->hint_ok = 1;
+	return 0;
 out:
 	free(have);
 	free(want);
-	if (rc)
-		return fail(err, errlen, rc, "static_cidrs: removing stale entries");
-	return 0;
+	free(bm);
+	return fail(err, errlen, rc, "static_cidrs: removing stale entries");
 }
 
 /* ---- configure ---- */
@@ -651,6 +811,8 @@ static int configure(struct ctl_bpf *h, const struct ctl_conf *c, char *err, siz
 		rc = write_config(h, c, err, errlen);
 	if (!rc)
 		rc = sync_cidrs(h, c, err, errlen);
+	if (!rc && h->hint_ok && !h->cfg_hint)
+		rc = write_config(h, c, err, errlen);   /* the first sync made it good */
 	for (size_t i = 0; !rc && i < c->n_xdp_ifaces; i++)
 		rc = xdp_attach(h, &xi[i], c->xdp_mode, &drv[i], err, errlen);
 	for (size_t i = 0; !rc && i < c->n_tc_ifaces; i++)
@@ -738,6 +900,7 @@ int ctl_bpf_create(const struct ctl_bpf_params *p, struct ctl_bpf **ret_h,
 	h->cidrs_fd = bpf_map__fd(h->xdp->maps.static_cidrs);
 	h->stats_fd = bpf_map__fd(h->xdp->maps.stats);
 	h->config_fd = bpf_map__fd(h->xdp->maps.config);
+	h->hint_fd = bpf_map__fd(h->xdp->maps.cidr_hint);
 	h->xdp_fd = bpf_program__fd(h->xdp->progs.xdp_enforce);
 	h->tc_fd = bpf_program__fd(h->tc->progs.tc_tag);
 	h->xdp_id = prog_id(h->xdp_fd);
@@ -761,7 +924,8 @@ int ctl_bpf_create(const struct ctl_bpf_params *p, struct ctl_bpf **ret_h,
 	}
 	h->ncpus = rc;
 	h->percpu = calloc((size_t)h->ncpus, sizeof(*h->percpu));
-	if (!h->percpu) {
+	h->hint = calloc(MXS_BPF_HINT_WORDS, sizeof(*h->hint));
+	if (!h->percpu || !h->hint) {
 		rc = fail(err, errlen, -ENOMEM, "bpf");
 		goto fail;
 	}
@@ -786,6 +950,7 @@ void ctl_bpf_close(struct ctl_bpf *h)
 	mxscreen_tc__destroy(h->tc);
 	mxscreen_xdp__destroy(h->xdp);
 	free(h->percpu);
+	free(h->hint);
 	free(h);
 }
 

@@ -50,6 +50,8 @@ struct ctl_bpf_counters {
 	uint64_t sweep_scanned;    /* entries the sweep looked at */
 	uint64_t sweep_rounds;     /* complete passes of the sweep over the map */
 	uint64_t sweep_errors;     /* lookups or deletes the kernel refused */
+	uint64_t hint_words;       /* cidr_hint words written (changed ones only) */
+	uint64_t hint_ns;          /* time the last static CIDR sync spent on cidr_hint */
 };
 
 /*
@@ -64,7 +66,9 @@ int ctl_bpf_create(const struct ctl_bpf_params *p, struct ctl_bpf **ret_h,
 /*
  * Apply @c (its bpf_pin_dir must be the handle's; see ctl_bpf_pin_dir):
  * write the config map, sync static_cidrs with allow_cidrs/deny_cidrs
- * (entries no longer configured removed), attach XDP and TC to the listed
+ * (entries no longer configured removed) and its prefilter cidr_hint
+ * (bits set before trie entries are added, cleared after they are
+ * deleted; config.cidr_hint is 1 once the bitmap is known good), attach XDP and TC to the listed
  * interfaces and detach this pin directory's programs from any other
  * interface. A missing interface fails before anything changes; a program
  * that is not mxscreen's on a listed interface is refused, never

@@ -10,7 +10,19 @@
  *   throttle      LRU_HASH mxs_bpf_addr_key -> mxs_bpf_bucket
  *   stats         PERCPU_ARRAY[1] mxs_bpf_stats
  *   config        ARRAY[1] mxs_bpf_config
+ *   cidr_hint     ARRAY[MXS_BPF_HINT_WORDS] __u64: a bitmap, 2^25 bits
  * Programs pinned as xdp_enforce and tc_tag in the same directory.
+ *
+ * cidr_hint is a prefilter for static_cidrs, read only when
+ * config.cidr_hint is 1: bit MXS_BPF_HINT_BIT(family, addr) (the top 24
+ * bits of the address, IPv6 in the upper half) is set when some
+ * static_cidrs entry may cover an address with those 24 bits, and a
+ * clear bit lets the programs skip the LPM lookup. Bit b is bit (b & 63)
+ * of word b >> 6. A CIDR of length >= 24 sets the one bit of its top 24
+ * bits, a shorter one every bit of its range. Extra set bits only cost a
+ * trie lookup; a missing one hides an entry, so a writer sets bits before
+ * it adds trie entries and clears them only after it deleted them. With
+ * config.cidr_hint 0 the map is ignored and the trie always looked up.
  */
 #ifndef MXSCREEN_BPF_H
 #define MXSCREEN_BPF_H
@@ -22,6 +34,12 @@
 #define MXS_BPF_CIDRS_MAX 262144
 #define MXS_BPF_THROTTLE_MAX 262144
 #define MXS_BPF_MAX_PORTS 8
+#define MXS_BPF_HINT_BITS (1u << 25)            /* 2^24 per family */
+#define MXS_BPF_HINT_WORDS (MXS_BPF_HINT_BITS / 64)     /* 2^19 __u64, 4 MiB */
+/* The cidr_hint bit of an address: family 6 in the upper half, then its
+ * first 3 bytes (IPv4: addr >> 8 in host order). */
+#define MXS_BPF_HINT_BIT(family, a) \
+	(((family) == 6 ? 1u << 24 : 0u) | (__u32)(a)[0] << 16 | (__u32)(a)[1] << 8 | (__u32)(a)[2])
 
 /* A client address. IPv4: family 4, addr[0..3], rest zero. IPv6 verdicts
  * may be per /64 (prefix_len 64, addr[8..15] zero) or per /128; lookups
@@ -90,7 +108,10 @@ struct mxs_bpf_config {
 	__u16 smtp_ports[MXS_BPF_MAX_PORTS]; /* host order; 0 = unused slot */
 	__u8 tag_dscp;          /* 0..63 */
 	__u8 shadow;            /* 1: count only, enforce nothing */
-	__u8 pad[2];
+	__u8 cidr_hint;         /* 1: the loader maintains cidr_hint, skip the
+				 * static_cidrs lookup when the address's bit is
+				 * clear; 0: always look static_cidrs up */
+	__u8 pad;
 	__u32 throttle_rate;    /* new connections (SYNs) per second */
 	__u32 throttle_burst;   /* bucket size in SYNs */
 	__u32 tag_mark;         /* skb->mark for tagged addresses (TC) */

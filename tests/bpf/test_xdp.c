@@ -24,7 +24,7 @@
 #define SEC_NS 1000000000ull
 
 static struct mxscreen_xdp *skel;
-static int prog_fd, fd_verdicts, fd_cidrs, fd_throttle, fd_stats, fd_config;
+static int prog_fd, fd_verdicts, fd_cidrs, fd_throttle, fd_stats, fd_config, fd_hint;
 static struct mxs_bpf_config cfg;
 static __u64 t_live, t_dead;
 
@@ -625,6 +625,143 @@ static void test_updates(void)
 	one("update: deleted", "192.0.2.99", (struct tpkt_spec){ 0 }, 0, X(E_NONE));
 }
 
+/* ---- cidr_hint ---- */
+
+static uint64_t hint[MXS_BPF_HINT_WORDS];     /* what the test put in cidr_hint */
+
+/* Set the cidr_hint bits a CIDR covers, one by one (bit = family half +
+ * the top 24 bits), and write the words that changed. */
+static void hint_cidr(const char *a, int len)
+{
+	uint8_t x[16] = { 0 };
+	int fam = strchr(a, ':') ? 6 : 4;
+	uint32_t top, lo, cnt = 1;
+
+	if (fam == 6)
+		tpkt_addr6(x, a);
+	else
+		tpkt_addr4(x, a);
+	top = (uint32_t)x[0] << 16 | (uint32_t)x[1] << 8 | x[2];
+	lo = top;
+	if (len < 24) {
+		cnt = 1u << (24 - len);
+		lo = top & ~(cnt - 1);
+	}
+	for (uint32_t t = lo; t < lo + cnt; t++) {
+		uint32_t b = (fam == 6 ? 1u << 24 : 0) + t;
+		__u32 w = b / 64;
+
+		hint[w] |= 1ull << (b % 64);
+		if (b % 64 == 63 || t + 1 == lo + cnt)
+			CHECK_EQ_INT(bpf_map_update_elem(fd_hint, &w, &hint[w], BPF_ANY), 0);
+	}
+}
+
+static void put_cidr(const char *a, int len, int action)
+{
+	uint8_t x[16] = { 0 };
+	int fam = strchr(a, ':') ? 6 : 4;
+
+	if (fam == 6)
+		tpkt_addr6(x, a);
+	else
+		tpkt_addr4(x, a);
+	CHECK_EQ_INT(tbpf_cidr_put(fd_cidrs, fam, x, len, action), 0);
+}
+
+#define E_SALLOW { XDP_PASS, 0, P(MXS_ACTION_PASS), 0, { S(static_allow) } }
+#define E_SDENY { XDP_DROP, 0, P(MXS_ACTION_DROP), 0, { S(static_deny) } }
+
+/*
+ * config.cidr_hint = 1: static_cidrs is looked up only when the address's
+ * cidr_hint bit is set. Covered addresses (v4 /32, /16, /8, v6 /48, /20,
+ * both ends of each range) still get their static action; a trie entry
+ * whose bit is missing is NOT applied with the hint on, and is applied
+ * with it off (so the hint, not the trie, made the difference). Then the
+ * whole fixture table again with the hint on: same results.
+ */
+static void test_cidr_hint(void)
+{
+	static const struct { const char *a; int len; int act; } c[] = {
+		/* the fixture's, from setup_maps */
+		{ "10.1.0.0", 16, MXS_ACTION_PASS },
+		{ "10.2.0.0", 16, MXS_ACTION_DROP },
+		{ "10.3.0.0", 16, MXS_ACTION_DROP },
+		{ "10.3.4.0", 24, MXS_ACTION_PASS },
+		{ "2001:db8:a::", 48, MXS_ACTION_PASS },
+		{ "2001:db8:b::", 48, MXS_ACTION_DROP },
+		/* added here */
+		{ "100.64.1.1", 32, MXS_ACTION_DROP },
+		{ "44.0.0.0", 8, MXS_ACTION_DROP },
+		{ "45.6.0.0", 19, MXS_ACTION_PASS },
+		{ "2a00:1000::", 20, MXS_ACTION_DROP },
+		{ "2a00:2000::", 20, MXS_ACTION_PASS },
+	};
+	static const struct { const char *name, *src; struct expect e; } hit[] = {
+		{ "hint v4 /32", "100.64.1.1", E_SDENY },
+		{ "hint v4 /32 neighbour", "100.64.1.2", E_NONE },
+		{ "hint v4 /16 allow", "10.1.255.254", E_SALLOW },
+		{ "hint v4 /16 deny", "10.2.0.1", E_SDENY },
+		{ "hint v4 /24 in /16", "10.3.4.200", E_SALLOW },
+		{ "hint v4 /8 low", "44.0.0.1", E_SDENY },
+		{ "hint v4 /8 high", "44.255.255.254", E_SDENY },
+		{ "hint v4 past /8", "45.0.0.1", E_NONE },
+		{ "hint v4 /19 low", "45.6.0.1", E_SALLOW },
+		{ "hint v4 /19 high", "45.6.31.255", E_SALLOW },
+		{ "hint v4 past /19", "45.6.32.1", E_NONE },
+		{ "hint v6 /48 allow", "2001:db8:a:ffff::1", E_SALLOW },
+		{ "hint v6 /48 deny", "2001:db8:b::99", E_SDENY },
+		{ "hint v6 /20 low", "2a00:1000::1", E_SDENY },
+		{ "hint v6 /20 high", "2a00:1fff:ffff::1", E_SDENY },
+		{ "hint v6 /20 allow", "2a00:2abc::1", E_SALLOW },
+		{ "hint v6 past /20", "2a00:3000::1", E_NONE },
+		{ "hint v4 verdict, no CIDR", "192.0.2.1", E_DROP },
+		{ "hint v6 verdict, no CIDR", "2001:db8:1::1", E_DROP },
+	};
+	const struct tpkt_spec plain = { 0 };
+	struct mxs_bpf_config saved = cfg;
+
+	memset(hint, 0, sizeof(hint));
+	check_case = "hint setup";
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		hint_cidr(c[i].a, c[i].len);            /* bits first, then the entry */
+		if (i >= 6)
+			put_cidr(c[i].a, c[i].len, c[i].act);
+	}
+	/* in the trie, bits missing on purpose (v4 and v6) */
+	put_cidr("100.100.100.0", 24, MXS_ACTION_DROP);
+	put_cidr("2a01:4000::", 32, MXS_ACTION_DROP);
+	cfg.cidr_hint = 1;
+	CHECK_EQ_INT(set_config(), 0);
+
+	for (size_t i = 0; i < sizeof(hit) / sizeof(hit[0]); i++)
+		for (int v = 0; v < 3; v++)
+			one(hit[i].name, hit[i].src, plain, v, &hit[i].e);
+	one("hint on: v4 entry without bit skipped", "100.100.100.7", plain, 0, X(E_NONE));
+	one("hint on: v6 entry without bit skipped", "2a01:4000::7", plain, 1, X(E_NONE));
+	hint_cidr("100.100.100.0", 24);
+	one("hint on: v4 entry with its bit", "100.100.100.7", plain, 0, X(E_SDENY));
+	/* a bit of the other family does not count */
+	hint_cidr("42.1.64.0", 24);                    /* the v4 twin of 2a01:40 */
+	one("hint on: v4 bit for a v6 address", "2a01:4000::7", plain, 0, X(E_NONE));
+
+	cfg.cidr_hint = 0;
+	CHECK_EQ_INT(set_config(), 0);
+	one("hint off: v6 entry without bit applied", "2a01:4000::7", plain, 0, X(E_SDENY));
+	put_cidr("100.100.101.0", 24, MXS_ACTION_DROP);
+	one("hint off: v4 entry without bit applied", "100.100.101.7", plain, 0, X(E_SDENY));
+	for (size_t i = 0; i < sizeof(hit) / sizeof(hit[0]); i++)
+		one(hit[i].name, hit[i].src, plain, 0, &hit[i].e);
+
+	/* the whole fixture table with the hint on: nothing changes */
+	cfg.cidr_hint = 1;
+	CHECK_EQ_INT(set_config(), 0);
+	test_cases();
+	one("hint on again: v4 entry without bit skipped", "100.100.101.7", plain, 0, X(E_NONE));
+	cfg = saved;
+	CHECK_EQ_INT(set_config(), 0);
+}
+
 static void setup_maps(void)
 {
 	static const struct { const char *a; int plen; int act; int dead; int shadow; int would; } v[] = {
@@ -722,6 +859,7 @@ int main(void)
 	fd_throttle = bpf_map__fd(skel->maps.throttle);
 	fd_stats = bpf_map__fd(skel->maps.stats);
 	fd_config = bpf_map__fd(skel->maps.config);
+	fd_hint = bpf_map__fd(skel->maps.cidr_hint);
 
 	setup_maps();
 	test_cases();
@@ -731,6 +869,7 @@ int main(void)
 	test_shadow();
 	test_default_port();
 	test_updates();
+	test_cidr_hint();
 
 	mxscreen_xdp__destroy(skel);
 	CHECK_DONE();

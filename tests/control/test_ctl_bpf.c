@@ -3,7 +3,9 @@
  * ctl_bpf against the real kernel (suite "bpf", root; exit 77 otherwise):
  * load with maps and programs pinned in a private bpffs directory
  * (/sys/fs/bpf/mxs-test-PID, removed at exit, also on failure or SIGTERM),
- * the config map, static_cidrs sync (allow wins, stale entries removed),
+ * the config map, static_cidrs sync (allow wins, stale entries removed)
+ * and its prefilter cidr_hint (exactly the bits of the configured CIDRs,
+ * stale bits cleared, config.cidr_hint set),
  * verdicts written in batches and read back from the pinned map with their
  * expiry moved to CLOCK_MONOTONIC, the bounded expiry sweep, per-CPU stats,
  * XDP (generic, native, auto) and TC attachment on a veth pair, a foreign
@@ -178,7 +180,8 @@ static size_t count_keys(int fd, size_t key_size)
 static void test_pins(void)
 {
 	static const char *const names[] = {
-		"verdicts", "static_cidrs", "throttle", "stats", "config", "xdp_enforce", "tc_tag",
+		"verdicts", "static_cidrs", "throttle", "stats", "config", "cidr_hint", "xdp_enforce",
+		"tc_tag",
 	};
 	char path[PATH_MAX];
 	struct stat st;
@@ -211,8 +214,8 @@ static void test_config_map(uint8_t dscp)
 		CHECK_EQ_INT(cfg.smtp_ports[i], 0);
 	CHECK_EQ_INT(cfg.tag_dscp, dscp);
 	CHECK_EQ_INT(cfg.shadow, 1);
-	CHECK_EQ_INT(cfg.pad[0], 0);
-	CHECK_EQ_INT(cfg.pad[1], 0);
+	CHECK_EQ_INT(cfg.cidr_hint, 1);
+	CHECK_EQ_INT(cfg.pad, 0);
 	CHECK_EQ_INT(cfg.throttle_rate, 5);
 	CHECK_EQ_INT(cfg.throttle_burst, 7);
 	CHECK_EQ_INT(cfg.tag_mark, 0x1234);
@@ -248,6 +251,81 @@ static void check_cidrs(const struct want_cidr *want, size_t n)
 	close(fd);
 }
 
+/* cidr_hint holds exactly the bits of @want, computed here bit by bit:
+ * every 24-bit prefix a CIDR covers (one for /24 and longer). */
+static void check_hint(const struct want_cidr *want, size_t n)
+{
+	uint64_t *exp = calloc(MXS_BPF_HINT_WORDS, sizeof(*exp));
+	__u64 *got = calloc(MXS_BPF_HINT_WORDS, sizeof(*got));
+	__u32 *keys = calloc(MXS_BPF_HINT_WORDS, sizeof(*keys));
+	int fd = pinned_fd("cidr_hint");
+	size_t bad = 0;
+
+	CHECK(fd >= 0);
+	CHECK(exp && got && keys);
+	if (fd < 0 || !exp || !got || !keys) {
+		free(exp);
+		free(got);
+		free(keys);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t top = (uint32_t)want[i].addr[0] << 16 | (uint32_t)want[i].addr[1] << 8 |
+			       want[i].addr[2];
+		uint32_t lo = top, cnt = 1;
+
+		if (want[i].len < 24) {
+			cnt = 1u << (24 - want[i].len);
+			lo = top & ~(cnt - 1);
+		}
+		for (uint32_t t = lo; t < lo + cnt; t++) {
+			uint32_t b = (want[i].family == 6 ? 1u << 24 : 0) + t;
+
+			exp[b / 64] |= 1ull << (b % 64);
+		}
+	}
+	{       /* the whole map in one batch where the kernel can */
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		__u32 out = 0, count = MXS_BPF_HINT_WORDS;
+
+		if ((bpf_map_lookup_batch(fd, NULL, &out, keys, got, &count, &o) &&
+		     errno != ENOENT) || count != MXS_BPF_HINT_WORDS)
+			count = 0;
+		for (__u32 w = 0; w < MXS_BPF_HINT_WORDS; w++) {
+			keys[w] = count ? keys[w] : w;
+			if (!count && bpf_map_lookup_elem(fd, &w, &got[w]))
+				got[w] = 0xdeadbeef;
+		}
+	}
+	for (__u32 w = 0; w < MXS_BPF_HINT_WORDS; w++) {
+		if (keys[w] != w || got[w] != exp[keys[w] % MXS_BPF_HINT_WORDS]) {
+			if (bad++ < 5)
+				fprintf(stderr, "[%s] cidr_hint word %u (key %u): 0x%016llx, want "
+					"0x%016llx\n", check_case, w, keys[w], (unsigned long long)got[w],
+					(unsigned long long)exp[w]);
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+	close(fd);
+	free(exp);
+	free(got);
+	free(keys);
+}
+
+/* One cidr_hint bit, by hand: the test of the test above. */
+static int hint_bit(int family, const uint8_t *a)
+{
+	int fd = pinned_fd("cidr_hint");
+	uint32_t b = (family == 6 ? 1u << 24 : 0) | (uint32_t)a[0] << 16 | (uint32_t)a[1] << 8 | a[2];
+	__u32 w = b / 64;
+	__u64 v = 0;
+
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(bpf_map_lookup_elem(fd, &w, &v), 0);
+	close(fd);
+	return (int)(v >> (b % 64) & 1);
+}
+
 static void test_cidrs(struct ctl_bpf *h)
 {
 	/* 192.0.2.128/25 is inside an allow CIDR: left out (allow wins). */
@@ -262,24 +340,48 @@ static void test_cidrs(struct ctl_bpf *h)
 		{ 4, 24, MXS_ACTION_DROP, 0, { 203, 0, 113, 0 } },
 		{ 4, 8, MXS_ACTION_DROP, 1, { 10 } },
 		{ 6, 128, MXS_ACTION_DROP, 2, { 0x20, 0x01, 0x0d, 0xb9, [15] = 1 } },
+		{ 4, 19, MXS_ACTION_DROP, 4, { 172, 16, 32 } },
+		{ 6, 20, MXS_ACTION_DROP, 5, { 0x2a, 0x00, 0x10 } },
 	};
 	struct ctl_conf *c;
 	char err[1024];
 
 	check_case = "static_cidrs at create";
 	check_cidrs(first, sizeof(first) / sizeof(first[0]));
+	check_case = "cidr_hint at create";
+	check_hint(first, sizeof(first) / sizeof(first[0]));
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 198, 51, 100 }), 1);
+	CHECK_EQ_INT(hint_bit(6, (const uint8_t[]){ 0x20, 0x01, 0x0d }), 1);
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 10, 0, 0 }), 0);
+	test_config_map(10);
 
 	check_case = "static_cidrs resynced";
 	c = conf_with("mxt0", "generic", "mxt0", "192.0.2.0/24",
-		      "203.0.113.0/24 10.0.0.0/8 2001:db9::1 192.0.2.0/24", base_extra);
+		      "203.0.113.0/24 10.0.0.0/8 2001:db9::1 192.0.2.0/24 172.16.32.0/19 "
+		      "2a00:1000::/20", base_extra);
 	CHECK_EQ_INT(ctl_bpf_configure(h, c, err, sizeof(err)), 0);
 	check_cidrs(second, sizeof(second) / sizeof(second[0]));
+	check_case = "cidr_hint resynced";
+	check_hint(second, sizeof(second) / sizeof(second[0]));
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 198, 51, 100 }), 0);   /* removed */
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 10, 0, 0 }), 1);
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 10, 255, 255 }), 1);
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 11, 0, 0 }), 0);
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 172, 16, 63 }), 1);
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 172, 16, 64 }), 0);
+	CHECK_EQ_INT(hint_bit(6, (const uint8_t[]){ 0x2a, 0x00, 0x1f }), 1);
+	CHECK_EQ_INT(hint_bit(6, (const uint8_t[]){ 0x2a, 0x00, 0x20 }), 0);
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 0x2a, 0x00, 0x1f }), 0);  /* family apart */
+	test_config_map(10);
 	ctl_conf_free(c);
 
 	check_case = "static_cidrs emptied";
 	c = conf_with("mxt0", "generic", "mxt0", "", "", base_extra);
 	CHECK_EQ_INT(ctl_bpf_configure(h, c, err, sizeof(err)), 0);
 	check_cidrs(NULL, 0);
+	check_case = "cidr_hint emptied";
+	check_hint(NULL, 0);
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 10, 0, 0 }), 0);
 	ctl_conf_free(c);
 
 	check_case = "static_cidrs back";
@@ -287,6 +389,8 @@ static void test_cidrs(struct ctl_bpf *h)
 		      "198.51.100.7, 192.0.2.128/25, 203.0.113.0/24", base_extra);
 	CHECK_EQ_INT(ctl_bpf_configure(h, c, err, sizeof(err)), 0);
 	check_cidrs(first, sizeof(first) / sizeof(first[0]));
+	check_case = "cidr_hint back";
+	check_hint(first, sizeof(first) / sizeof(first[0]));
 	ctl_conf_free(c);
 }
 
