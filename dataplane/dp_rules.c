@@ -1252,275 +1252,57 @@ out:
 	return rc;
 }
 
-/* ---- final-label partitioning ---------------------------------------------
- *
- * Most rules left to Hyperscan end in the value's last DNS label:
- * X\.LABEL$ or X\.(?:M1|M2|...)$, where LABEL is a plain label and each
- * member Mi is plain labels joined by "\.". Such a rule can only match a
- * value whose final label (the bytes after its last '.', before a final
- * '\n' that '$' skips, as in lit_scan) is LABEL or the last label of some
- * Mi, ASCII-folded (a case-sensitive rule only narrows that further, and
- * Hyperscan itself checks the case). So field f's partitioned rules are
- * registered under those folded labels, labels go to at most PART_MAX_DBS
- * groups (most rules first, then round robin), and each group is one
- * Hyperscan database holding the rules of its labels. A scan looks up the
- * value's final label, scans that group's database if any, and always
- * scans db->db[f], the rest (every other Hyperscan rule). A rule sits
- * either in the rest or in groups, and a value picks one group, so a rule
- * still reports at most once per scan, and the union is exactly what one
- * database of all of them would report.
- *
- * What qualifies (anything in doubt stays in the rest): no flag u; no
- * top-level '|'; no "(?" but "(?:" (inline options such as (?m) or (?x)
- * change what '$' and '\.' mean), no "(*"; no \Q, \E, \c (they change
- * how the rest reads); balanced groups; classes closed and free of '['.
- * The last top-level "\." is followed by exactly LABEL$ or (?:M1|...)$,
- * nothing after the '$'. Label bytes: ASCII letters, digits, '-', '_'
- * (also escaped), at most PART_LABEL_MAX of them.
- * When every Hyperscan rule of a field would be partitioned, the rules of
- * the smallest group go to the rest so that db->db[f] stays non-NULL
- * exactly when the field has Hyperscan rules.
- */
-#define PART_MAX_DBS 256u
-#define PART_LABEL_MAX 63u
-
-struct part_slot {
-	uint32_t hash;
-	uint16_t len;           /* 0: empty slot */
-	uint16_t group;
-	uint32_t key;           /* offset of the folded label in keys */
-};
-
-struct dp_rules_part {
-	uint32_t n_db;
-	hs_database_t **db;     /* by group */
-	struct part_slot *slot;
-	uint32_t mask;          /* slots - 1, slots a power of two */
-	uint32_t max_len;       /* longest label */
-	char *keys;             /* folded labels back to back */
-};
-
-static bool part_label_char(unsigned char c)
+/* Compile field @f's rules but those in @on_lit; 0 with db->db[f] NULL
+ * when that leaves none. */
+static int compile_field(struct loader *ld, struct dp_rules_db *db, unsigned f,
+			 const uint8_t *on_lit)
 {
-	return is_alnum(c) || c == '-' || c == '_';
-}
-
-static inline uint32_t part_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ lit_fold((unsigned char)s[i])) * 16777619u;
-	return h;
-}
-
-/*
- * Reads one label-path at *@ps: plain labels joined by "\." (only one
- * label unless @dots), stopping at any other byte. Puts the folded last
- * label, NUL-terminated, at @out (room for the bytes read + 1) and
- * returns its length; 0 when there is no well-formed label there.
- */
-static uint32_t part_member(const char **ps, bool dots, char *out)
-{
-	const char *s = *ps;
-	uint32_t n = 0;
-
-	for (;;) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\\' && (s[1] == '-' || s[1] == '_')) {
-			c = (unsigned char)s[1];
-			s += 2;
-		} else if (c == '\\' && s[1] == '.' && dots) {
-			if (!n)
-				return 0;          /* empty label before a dot */
-			n = 0;
-			s += 2;
-			continue;
-		} else if (part_label_char(c)) {
-			s++;
-		} else {
-			break;
-		}
-		if (n >= PART_LABEL_MAX)
-			return 0;
-		out[n++] = (char)lit_fold(c);
-	}
-	out[n] = '\0';
-	*ps = s;
-	return n;
-}
-
-/*
- * The final labels @pat is anchored to, folded, each NUL-terminated, back
- * to back at @out (room for strlen(pat) + 1 bytes); returns how many, 0
- * when the rule does not qualify (see above).
- */
-static uint32_t part_parse(const char *pat, char *out)
-{
-	const char *last_dot = NULL, *s;
-	uint32_t depth = 0, n = 0, len;
-	size_t o = 0;
-
-	for (size_t i = 0; pat[i];) {
-		char c = pat[i];
-
-		if (c == '\\') {
-			char d = pat[i + 1];
-
-			if (!d || d == 'Q' || d == 'E' || d == 'c')
-				return 0;
-			if (d == '.' && !depth)
-				last_dot = pat + i;
-			i += 2;
-			continue;
-		}
-		if (c == '[') {
-			size_t j = i + 1;
-
-			if (pat[j] == '^')
-				j++;
-			if (pat[j] == ']')
-				j++;
-			for (; pat[j] && pat[j] != ']'; j++) {
-				if (pat[j] == '[')
-					return 0;
-				if (pat[j] == '\\') {
-					char d = pat[j + 1];
-
-					if (!d || d == 'Q' || d == 'E' || d == 'c')
-						return 0;
-					j++;
-				}
-			}
-			if (!pat[j])
-				return 0;
-			i = j + 1;
-			continue;
-		}
-		if (c == '(') {
-			if (pat[i + 1] == '*' || (pat[i + 1] == '?' && pat[i + 2] != ':'))
-				return 0;
-			depth++;
-		} else if (c == ')') {
-			if (!depth)
-				return 0;
-			depth--;
-		} else if (c == '|' && !depth) {
-			return 0;
-		}
-		i++;
-	}
-	if (depth || !last_dot)
-		return 0;
-	s = last_dot + 2;
-	if (s[0] == '(' && s[1] == '?' && s[2] == ':') {
-		s += 3;
-		for (;;) {
-			len = part_member(&s, true, out + o);
-			if (!len)
-				return 0;
-			o += len + 1;
-			n++;
-			if (*s == ')')
-				break;
-			if (*s != '|')
-				return 0;
-			s++;
-		}
-		s++;
-	} else {
-		len = part_member(&s, false, out + o);
-		if (!len)
-			return 0;
-		n = 1;
-	}
-	return s[0] == '$' && !s[1] ? n : 0;
-}
-
-static void part_free(struct dp_rules_part *P)
-{
-	if (!P)
-		return;
-	for (uint32_t g = 0; P->db && g < P->n_db; g++)
-		if (P->db[g])
-			hs_free_database(P->db[g]);
-	free(P->db);
-	free(P->slot);
-	free(P->keys);
-	free(P);
-}
-
-/* The group of the value's final label, or -1: none (no '.', an empty or
- * unknown label). Reads at most max_len + 2 bytes from the end. */
-static inline int part_group(const struct dp_rules_part *P, const char *v, size_t n)
-{
-	size_t e = n && v[n - 1] == '\n' ? n - 1 : n;    /* $ before a final \n */
-	size_t lim = e < P->max_len + 1 ? e : P->max_len + 1, k, len;
-	const char *lab;
-	uint32_t h;
-
-	for (k = 1; k <= lim && v[e - k] != '.'; k++)
-		;
-	if (k > lim || k == 1)
-		return -1;
-	len = k - 1;
-	lab = v + e - len;
-	h = part_hash(lab, len);
-	for (uint32_t i = h & P->mask; P->slot[i].len; i = (i + 1) & P->mask) {
-		const struct part_slot *s = &P->slot[i];
-
-		if (s->hash == h && s->len == len) {
-			const char *key = P->keys + s->key;
-			size_t j = 0;
-
-			while (j < len && lit_fold((unsigned char)lab[j]) == (unsigned char)key[j])
-				j++;
-			if (j == len)
-				return s->group;
-		}
-	}
-	return -1;
-}
-
-/* Compile the expressions @eids[0..n) (ids into db->expr_rule[f]) of
- * field @f into *@out. */
-static int hs_build(struct loader *ld, struct dp_rules_db *db, unsigned f,
-		    const uint32_t *eids, uint32_t n, hs_database_t **out)
-{
-	const uint32_t *map = db->expr_rule[f];
 	const char **exprs = NULL;
-	unsigned *flags = NULL;
+	unsigned *flags = NULL, *ids = NULL;
 	hs_compile_error_t *cerr = NULL;
+	uint32_t n = 0, *map;
 	hs_error_t e;
 	int rc = 0;
 
-	*out = NULL;
+	for (uint32_t i = 0; i < db->n_rules; i++)
+		n += db->rules[i].field == f && !on_lit[i];
+	if (!n)
+		return 0;
+	map = malloc(n * sizeof(*map));
+	db->expr_rule[f] = map;
 	exprs = malloc(n * sizeof(*exprs));
 	flags = malloc(n * sizeof(*flags));
-	if (!exprs || !flags) {
+	ids = malloc(n * sizeof(*ids));
+	if (!map || !exprs || !flags || !ids) {
 		rc = plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
 		goto out;
 	}
-	for (uint32_t k = 0; k < n; k++) {
-		const struct dp_rule *r = &db->rules[map[eids[k]]];
+	n = 0;
+	for (uint32_t i = 0; i < db->n_rules; i++) {
+		const struct dp_rule *r = &db->rules[i];
 
-		exprs[k] = r->pattern;
-		flags[k] = HS_FLAG_SINGLEMATCH;
+		if (r->field != f || on_lit[i])
+			continue;
+		map[n] = i;
+		exprs[n] = r->pattern;
+		flags[n] = HS_FLAG_SINGLEMATCH;
 		if (r->flags & DP_RULE_F_CASELESS)
-			flags[k] |= HS_FLAG_CASELESS;
+			flags[n] |= HS_FLAG_CASELESS;
 		/* Hyperscan leaves results on invalid UTF-8 input undefined
 		 * (never unsafe): a 'u' rule may miss or hit on such a HELO. */
 		if (r->flags & DP_RULE_F_UTF8)
-			flags[k] |= HS_FLAG_UTF8 | HS_FLAG_UCP;
+			flags[n] |= HS_FLAG_UTF8 | HS_FLAG_UCP;
+		ids[n] = n;
+		n++;
 	}
-	e = hs_compile_ext_multi(exprs, flags, eids, NULL, n, HS_MODE_BLOCK, NULL, out, &cerr);
+	e = hs_compile_ext_multi(exprs, flags, ids, NULL, n, HS_MODE_BLOCK, NULL,
+				 &db->db[f], &cerr);
 	if (e != HS_SUCCESS) {
 		const char *why = cerr && cerr->message ? cerr->message : "unknown error";
 
-		*out = NULL;
+		db->db[f] = NULL;
 		if (cerr && cerr->expression >= 0 && (uint32_t)cerr->expression < n) {
-			const struct dp_rule *r = &db->rules[map[eids[cerr->expression]]];
+			const struct dp_rule *r = &db->rules[map[cerr->expression]];
 			size_t plen = strlen(r->pattern);
 
 			rc = plain_err(ld, -EINVAL, "%s:%u: Hyperscan rejects /%.*s%s/: %s",
@@ -1538,267 +1320,7 @@ out:
 		hs_free_compile_error(cerr);
 	free(exprs);
 	free(flags);
-	return rc;
-}
-
-/* A (label or group, expression) pair while partitioning. */
-struct part_pair {
-	uint32_t key;           /* label: offset in the label buffer; later a group */
-	uint32_t eid;
-};
-
-static const char *part_sort_keys;    /* for part_pair_label_cmp; load is single-threaded */
-
-static int part_pair_label_cmp(const void *va, const void *vb)
-{
-	const struct part_pair *a = va, *b = vb;
-	int c = strcmp(part_sort_keys + a->key, part_sort_keys + b->key);
-
-	return c ? c : a->eid < b->eid ? -1 : a->eid > b->eid;
-}
-
-static int part_pair_cmp(const void *va, const void *vb)
-{
-	const struct part_pair *a = va, *b = vb;
-
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	return a->eid < b->eid ? -1 : a->eid > b->eid;
-}
-
-/* {label index, rules}: most rules first. */
-static int part_label_count_cmp(const void *va, const void *vb)
-{
-	const uint32_t *a = va, *b = vb;
-
-	if (a[1] != b[1])
-		return a[1] > b[1] ? -1 : 1;
-	return a[0] < b[0] ? -1 : a[0] > b[0];
-}
-
-/*
- * Field @f's partition over its @n Hyperscan expressions (db->expr_rule[f]
- * filled): db->part[f] with its databases compiled (left NULL when no rule
- * qualifies), and in @in_part[eid] 1 for each expression it holds.
- */
-static int part_build(struct loader *ld, struct dp_rules_db *db, unsigned f, uint32_t n,
-		      uint8_t *in_part)
-{
-	struct rbuf labels = { 0 }, keys = { 0 };
-	struct part_pair *pairs = NULL;
-	uint32_t n_pairs = 0, cap_pairs = 0, n_labels = 0, n_groups, n_in = 0, cap;
-	uint32_t (*lc)[2] = NULL, *lab_off = NULL, *lab_group = NULL, *renum = NULL;
-	struct dp_rules_part *P = NULL;
-	int rc = -ENOMEM;
-
-	for (uint32_t k = 0; k < n; k++) {
-		const struct dp_rule *r = &db->rules[db->expr_rule[f][k]];
-		size_t plen = strlen(r->pattern), o;
-		uint32_t nl;
-
-		if (r->flags & DP_RULE_F_UTF8)
-			continue;
-		if (rbuf_reserve(&labels, plen + 1) < 0)
-			goto out;
-		nl = part_parse(r->pattern, labels.p + labels.len);
-		if (!nl)
-			continue;
-		if (n_pairs + nl > cap_pairs) {
-			uint32_t c = cap_pairs ? cap_pairs : 64;
-			struct part_pair *np;
-
-			while (c < n_pairs + nl)
-				c *= 2;
-			np = realloc(pairs, c * sizeof(*np));
-			if (!np)
-				goto out;
-			pairs = np;
-			cap_pairs = c;
-		}
-		o = labels.len;
-		for (uint32_t j = 0; j < nl; j++) {
-			pairs[n_pairs].key = (uint32_t)o;
-			pairs[n_pairs++].eid = k;
-			o += strlen(labels.p + o) + 1;
-		}
-		labels.len = o;
-		in_part[k] = 1;
-		n_in++;
-	}
-	if (!n_in) {
-		rc = 0;
-		goto out;
-	}
-
-	/* distinct labels, then groups: most rules first, round robin */
-	part_sort_keys = labels.p;
-	qsort(pairs, n_pairs, sizeof(*pairs), part_pair_label_cmp);
-	lc = malloc(n_pairs * sizeof(*lc));
-	lab_off = malloc(n_pairs * sizeof(*lab_off));
-	lab_group = malloc(n_pairs * sizeof(*lab_group));
-	renum = malloc(n_pairs * sizeof(*renum));
-	P = calloc(1, sizeof(*P));
-	if (!lc || !lab_off || !lab_group || !renum || !P)
-		goto out;
-	for (uint32_t i = 0; i < n_pairs; i++) {
-		if (!i || strcmp(labels.p + lab_off[n_labels - 1], labels.p + pairs[i].key)) {
-			lab_off[n_labels] = pairs[i].key;
-			lc[n_labels][0] = n_labels;
-			lc[n_labels++][1] = 0;
-		}
-		lc[n_labels - 1][1]++;
-		pairs[i].key = n_labels - 1;
-	}
-	qsort(lc, n_labels, sizeof(*lc), part_label_count_cmp);
-	n_groups = n_labels < PART_MAX_DBS ? n_labels : PART_MAX_DBS;
-	for (uint32_t r = 0; r < n_labels; r++)
-		lab_group[lc[r][0]] = r % n_groups;
-	for (uint32_t i = 0; i < n_pairs; i++)
-		pairs[i].key = lab_group[pairs[i].key];
-	qsort(pairs, n_pairs, sizeof(*pairs), part_pair_cmp);
-	{                       /* two labels of one rule in one group: once */
-		uint32_t o = 0;
-
-		for (uint32_t i = 0; i < n_pairs; i++)
-			if (!o || pairs[i].key != pairs[o - 1].key || pairs[i].eid != pairs[o - 1].eid)
-				pairs[o++] = pairs[i];
-		n_pairs = o;
-	}
-	if (n_in == n) {        /* keep the rest non-empty: smallest group joins it */
-		uint32_t best = 0, best_n = UINT32_MAX, o = 0;
-
-		for (uint32_t i = 0, j; i < n_pairs; i = j) {
-			for (j = i; j < n_pairs && pairs[j].key == pairs[i].key; j++)
-				;
-			if (j - i < best_n) {
-				best_n = j - i;
-				best = pairs[i].key;
-			}
-		}
-		for (uint32_t i = 0; i < n_pairs; i++)
-			if (pairs[i].key == best && in_part[pairs[i].eid]) {
-				in_part[pairs[i].eid] = 0;
-				n_in--;
-			}
-		for (uint32_t i = 0; i < n_pairs; i++)
-			if (in_part[pairs[i].eid])
-				pairs[o++] = pairs[i];
-		n_pairs = o;
-		if (!n_pairs) {
-			rc = 0;
-			goto out;
-		}
-	}
-	for (uint32_t g = 0; g < n_groups; g++)
-		renum[g] = UINT32_MAX;
-	P->n_db = 0;
-	for (uint32_t i = 0; i < n_pairs; i++) {
-		if (renum[pairs[i].key] == UINT32_MAX)
-			renum[pairs[i].key] = P->n_db++;
-		pairs[i].key = renum[pairs[i].key];
-	}
-
-	/* the label table: live labels only */
-	cap = 8;
-	while (cap < 2 * n_labels)
-		cap *= 2;
-	P->slot = calloc(cap, sizeof(*P->slot));
-	P->db = calloc(P->n_db, sizeof(*P->db));
-	if (!P->slot || !P->db)
-		goto out;
-	P->mask = cap - 1;
-	for (uint32_t l = 0; l < n_labels; l++) {
-		const char *lab = labels.p + lab_off[l];
-		size_t len = strlen(lab);
-		uint32_t g = renum[lab_group[l]], h, i;
-
-		if (g == UINT32_MAX)
-			continue;
-		h = part_hash(lab, len);
-		for (i = h & P->mask; P->slot[i].len; i = (i + 1) & P->mask)
-			;
-		P->slot[i].hash = h;
-		P->slot[i].len = (uint16_t)len;
-		P->slot[i].group = (uint16_t)g;
-		P->slot[i].key = (uint32_t)keys.len;
-		if (rbuf_add(&keys, lab, len) < 0)
-			goto out;
-		if (len > P->max_len)
-			P->max_len = (uint32_t)len;
-	}
-	P->keys = keys.p;
-	keys.p = NULL;
-
-	/* one database a group; pairs are grouped: eids reuse lab_off */
-	for (uint32_t i = 0, j; i < n_pairs; i = j) {
-		for (j = i; j < n_pairs && pairs[j].key == pairs[i].key; j++)
-			lab_off[j - i] = pairs[j].eid;
-		rc = hs_build(ld, db, f, lab_off, j - i, &P->db[pairs[i].key]);
-		if (rc < 0)
-			goto fail;
-	}
-	db->part[f] = P;
-	db->n_part[f] = n_in;
-	P = NULL;
-	rc = 0;
-	goto done;
-out:
-	if (rc < 0)
-		rc = plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
-fail:
-	if (rc < 0)
-		memset(in_part, 0, n);
-done:
-	part_free(P);
-	free(labels.p);
-	free(keys.p);
-	free(pairs);
-	free(lc);
-	free(lab_off);
-	free(lab_group);
-	free(renum);
-	return rc;
-}
-
-/* Compile field @f's rules but those in @on_lit: the rest into db->db[f]
- * (NULL when no rule is left), the partitioned ones (if @part) into
- * db->part[f]. */
-static int compile_field(struct loader *ld, struct dp_rules_db *db, unsigned f,
-			 const uint8_t *on_lit, bool part)
-{
-	uint32_t n = 0, n_rest = 0, *map, *eids = NULL;
-	uint8_t *in_part = NULL;
-	int rc = 0;
-
-	for (uint32_t i = 0; i < db->n_rules; i++)
-		n += db->rules[i].field == f && !on_lit[i];
-	if (!n)
-		return 0;
-	map = malloc(n * sizeof(*map));
-	db->expr_rule[f] = map;
-	eids = malloc(n * sizeof(*eids));
-	in_part = calloc(n, 1);
-	if (!map || !eids || !in_part) {
-		rc = plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
-		goto out;
-	}
-	n = 0;
-	for (uint32_t i = 0; i < db->n_rules; i++)
-		if (db->rules[i].field == f && !on_lit[i])
-			map[n++] = i;
-	if (part) {
-		rc = part_build(ld, db, f, n, in_part);
-		if (rc < 0)
-			goto out;
-	}
-	for (uint32_t k = 0; k < n; k++)
-		if (!in_part[k])
-			eids[n_rest++] = k;
-	if (n_rest)             /* always, see part_build */
-		rc = hs_build(ld, db, f, eids, n_rest, &db->db[f]);
-out:
-	free(eids);
-	free(in_part);
+	free(ids);
 	return rc;
 }
 
@@ -1847,25 +1369,20 @@ static int build_db(struct loader *ld, uint32_t n_scratch, bool fast,
 			if (rc < 0)
 				goto fail;
 		}
-		rc = compile_field(ld, db, f, on_lit, fast);
+		rc = compile_field(ld, db, f, on_lit);
 		if (rc < 0)
 			goto fail;
 	}
 
-	/* One prototype sized for every database (each field's rest and its
-	 * label groups), then a clone per slot; no Hyperscan db at all (every
-	 * rule on the fast path, or none): no scratch, and dp_rules_scan
-	 * never asks for one. */
+	/* One prototype sized for every field's db, then a clone per slot;
+	 * no Hyperscan db at all (every rule on the fast path, or none):
+	 * no scratch, and dp_rules_scan never asks for one. */
 	for (unsigned f = 0; f < MXS_FIELD_COUNT; f++) {
-		uint32_t n_part = db->part[f] ? db->part[f]->n_db : 0;
-		hs_error_t e = HS_SUCCESS;
+		hs_error_t e;
 
-		for (uint32_t g = 0; e == HS_SUCCESS && g <= n_part; g++) {
-			hs_database_t *d = g < n_part ? db->part[f]->db[g] : db->db[f];
-
-			if (d)
-				e = hs_alloc_scratch(d, &proto);
-		}
+		if (!db->db[f])
+			continue;
+		e = hs_alloc_scratch(db->db[f], &proto);
 		if (e != HS_SUCCESS) {
 			rc = plain_err(ld, e == HS_NOMEM ? -ENOMEM : -EINVAL,
 				       "%s: Hyperscan cannot allocate scratch (error %d)",
@@ -1953,7 +1470,6 @@ void dp_rules_db_free(struct dp_rules_db *db)
 			hs_free_database(db->db[f]);
 		free(db->expr_rule[f]);
 		lit_free(db->lit[f]);
-		part_free(db->part[f]);
 	}
 	for (uint32_t i = 0; db->scratch && i < db->n_scratch; i++)
 		if (db->scratch[i])
@@ -2125,7 +1641,7 @@ int dp_rules_scan(const struct dp_rules_db *db, uint32_t slot, unsigned field,
 	assert(db && slot < db->n_scratch && field < MXS_FIELD_COUNT);
 	if (!db->db[field] && !db->lit[field])
 		return 0;
-	if ((db->db[field] || db->part[field]) && n > UINT_MAX)
+	if (db->db[field] && n > UINT_MAX)
 		return -EIO;       /* Hyperscan lengths are unsigned int */
 	if (!p)
 		p = "";
@@ -2137,16 +1653,6 @@ int dp_rules_scan(const struct dp_rules_db *db, uint32_t slot, unsigned field,
 	c.count = 0;
 	if (db->lit[field])
 		lit_scan(db->lit[field], p, n, &c);
-	if (db->part[field]) {
-		const struct dp_rules_part *P = db->part[field];
-		int g = part_group(P, p, n);
-
-		if (g >= 0) {
-			e = hs_scan(P->db[g], p, (unsigned int)n, 0, db->scratch[slot], on_match, &c);
-			if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-				return -EIO;
-		}
-	}
 	if (!db->db[field])
 		return c.count;
 	e = hs_scan(db->db[field], p, (unsigned int)n, 0, db->scratch[slot], on_match, &c);

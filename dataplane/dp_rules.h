@@ -26,20 +26,12 @@
  * Literal fast path: a rule whose pattern is a pure literal LIT in one of
  * the shapes ^LIT$, LIT$ with LIT starting with "\." or "@", or ^LIT
  * (the exact rules are in dp_rules.c) is answered by hash lookups, never by
- * Hyperscan, with the same matches, hits and counts. db->n_lit[f] counts
- * those that are.
- * Final-label partition: of field f's other rules, those anchored to the
- * value's last DNS label (X\.LABEL$ or X\.(?:A|B\.C|...)$; the exact
- * rules are in dp_rules.c) go to small per-label Hyperscan databases in
- * db->part[f] (db->n_part[f] counts them); a scan runs only the one for
- * the value's final label, plus db->db[f], which holds all the rest. The
- * answers, hits and counts are the same as one database's. db->db[f] is
- * NULL exactly when field f has no Hyperscan rule at all: every rule on
- * the fast path, or none.
+ * Hyperscan, with the same matches, hits and counts. db->db[f] holds only
+ * field f's other rules, so it is NULL when all of them (or none) are on
+ * the fast path; db->n_lit[f] counts those that are.
  * Test only: MXS_RULES_NO_FASTPATH set (non-empty, not "0") in the
- * environment of dp_rules_load turns off both the fast path and the
- * partition, putting every rule in the one database db->db[f], so tests
- * can compare the paths. Never set it in production.
+ * environment of dp_rules_load puts every rule in Hyperscan, so tests can
+ * compare the two paths. Never set it in production.
  */
 #ifndef DP_RULES_H
 #define DP_RULES_H
@@ -86,10 +78,6 @@ struct dp_rules_db {
 	/* literal fast path of field f (opaque, dp_rules.c); NULL: none */
 	struct dp_rules_lit *lit[MXS_FIELD_COUNT];
 	uint32_t n_lit[MXS_FIELD_COUNT];     /* field f's rules on the fast path */
-	/* final-label partition of field f's Hyperscan rules (opaque,
-	 * dp_rules.c); NULL: none */
-	struct dp_rules_part *part[MXS_FIELD_COUNT];
-	uint32_t n_part[MXS_FIELD_COUNT];    /* field f's rules in it */
 };
 
 struct dp_rules_params {
