@@ -277,6 +277,25 @@ static char *ip4_prefix(char *s, uint32_t *ret, unsigned *bits)
 enum { P_OK, P_ADDR, P_PLEN, P_RANGE };
 
 /* rbldnsd's ip4range(): prefix, prefix/len, a-b with shorthands. */
+
+/* "/LEN" at *@s (the slash included): decimal, at most @max; advances *@s. */
+static int plen(char **s, unsigned max, unsigned *ret)
+{
+	char *p = *s + 1;
+	unsigned len = 0;
+
+	if (!is_digit(*p))
+		return -1;
+	while (is_digit(*p)) {
+		len = len * 10 + (unsigned)(*p++ - '0');
+		if (len > max)
+			return -1;
+	}
+	*s = p;
+	*ret = len;
+	return 0;
+}
+
 static int ip4_range(char *s, uint32_t *ra, uint32_t *rb, char **end)
 {
 	uint32_t a, b;
@@ -300,16 +319,10 @@ static int ip4_range(char *s, uint32_t *ra, uint32_t *rb, char **end)
 		if (a > b)
 			return P_RANGE;
 	} else if (*s == '/') {
-		unsigned len = 0;
+		unsigned len;
 
-		s++;
-		if (!is_digit(*s))
+		if (plen(&s, 32, &len) < 0)
 			return P_PLEN;
-		while (is_digit(*s)) {
-			len = len * 10 + (unsigned)(*s++ - '0');
-			if (len > 32)
-				return P_PLEN;
-		}
 		if (!len)
 			return P_PLEN;        /* rbldnsd: "all" is a typo */
 		a &= mask4(len);
@@ -453,16 +466,10 @@ static int ip6_cidr(char *s, u128 *ret, unsigned *rbits, char **end)
 	if (!s)
 		return P_ADDR;
 	if (*s == '/') {
-		unsigned len = 0;
+		unsigned len;
 
-		s++;
-		if (!is_digit(*s))
+		if (plen(&s, 128, &len) < 0)
 			return P_PLEN;
-		while (is_digit(*s)) {
-			len = len * 10 + (unsigned)(*s++ - '0');
-			if (len > 128)
-				return P_PLEN;
-		}
 		bits = len;
 	} else if (bits == 16) {
 		return P_ADDR;                /* a bare number */
