@@ -19,6 +19,7 @@ struct probe_ticket {
 struct probe_zone {
 	struct ctl_health *h;
 	const char *zone;
+	int is_domain;
 	int on;
 	int pending;                  /* answers outstanding this round */
 	int fail;                     /* this round */
@@ -39,8 +40,9 @@ struct ctl_health {
 	struct probe_zone *z;
 };
 
-struct ctl_health *ctl_health_create(struct ctl_dns *dns, const char *const *zones, size_t n,
-				     uint32_t interval_s, ctl_health_fn fn, void *ctx)
+struct ctl_health *ctl_health_create(struct ctl_dns *dns, const char *const *zones,
+				     const uint8_t *is_domain, size_t n, uint32_t interval_s,
+				     ctl_health_fn fn, void *ctx)
 {
 	struct ctl_health *h = calloc(1, sizeof(*h));
 
@@ -56,6 +58,7 @@ struct ctl_health *ctl_health_create(struct ctl_dns *dns, const char *const *zon
 	for (size_t i = 0; i < n; i++) {
 		h->z[i].h = h;
 		h->z[i].zone = zones[i];
+		h->z[i].is_domain = is_domain && is_domain[i];
 		h->z[i].on = 1;
 	}
 	return h;
@@ -106,10 +109,12 @@ static void on_probe(void *arg, const struct ctl_dns_result *r)
 		z->why = why;
 	} else if (must_list && state != CTL_LIST_LISTED) {
 		z->fail = 1;
-		z->why = "does not list the 127.0.0.2 test entry";
+		z->why = z->is_domain ? "does not list the TEST test entry"
+				      : "does not list the 127.0.0.2 test entry";
 	} else if (!must_list && state == CTL_LIST_LISTED) {
 		z->fail = 1;
-		z->why = "lists 127.0.0.1: it lists the world";
+		z->why = z->is_domain ? "lists INVALID: it lists the world"
+				      : "lists 127.0.0.1: it lists the world";
 	}
 	if (--z->pending == 0)
 		round_done(z);
@@ -135,7 +140,11 @@ void ctl_health_tick(struct ctl_health *h, uint64_t now_s)
 		for (int k = 0; k < 2; k++) {
 			z->ticket[k].z = z;
 			z->ticket[k].must_list = k == 0;
-			if (ctl_dns_revname(4, probe[k], z->zone, q, sizeof(q)) == 0 &&
+			int r = z->is_domain
+				? ctl_dns_domname(k == 0 ? "test" : "invalid", z->zone, q, sizeof(q))
+				: ctl_dns_revname(4, probe[k], z->zone, q, sizeof(q));
+
+			if (r == 0 &&
 			    ctl_dns_query_fresh(h->dns, q, CTL_DNS_A, on_probe, &z->ticket[k]) == 0)
 				z->pending++;
 		}

@@ -444,13 +444,19 @@ const struct ctl_lookup_stats *ctl_lookup_stats(const struct ctl_lookup *l)
 	return &l->st;
 }
 
-size_t ctl_lookup_dns_zones(const struct ctl_lookup *l, const char **ret, size_t max)
+size_t ctl_lookup_dns_zones(const struct ctl_lookup *l, const char **ret,
+			    uint8_t *ret_is_domain, size_t max)
 {
+	const struct zone_set *sets[2] = { &l->dnsbl, &l->rhsbl };
 	size_t n = 0;
 
-	for (size_t k = 0; k < l->dnsbl.n && n < max; k++)
-		if (!l->dnsbl.local[k])
-			ret[n++] = l->dnsbl.name[k];
+	for (int s = 0; s < 2; s++)
+		for (size_t k = 0; k < sets[s]->n && n < max; k++) {
+			if (sets[s]->local[k])
+				continue;
+			ret_is_domain[n] = (uint8_t)s;
+			ret[n++] = sets[s]->name[k];
+		}
 	return n;
 }
 

@@ -70,8 +70,10 @@ void ctl_lookup_free(struct ctl_lookup *l);
 int ctl_lookup_submit(struct ctl_lookup *l, const struct mxs_observation *obs);
 const struct ctl_lookup_stats *ctl_lookup_stats(const struct ctl_lookup *l);
 
-/* The distinct DNSBL zones asked over DNS (not local zones), for probes. */
-size_t ctl_lookup_dns_zones(const struct ctl_lookup *l, const char **ret, size_t max);
+/* The distinct DNSBL and RHSBL zones asked over DNS (not local zones), for
+ * probes; @ret_is_domain[i] is 1 for RHSBL zones. */
+size_t ctl_lookup_dns_zones(const struct ctl_lookup *l, const char **ret,
+			    uint8_t *ret_is_domain, size_t max);
 /* Switch a zone's answers off (skipped, never scored) or back on. */
 void ctl_lookup_zone_enable(struct ctl_lookup *l, const char *zone, int on);
 

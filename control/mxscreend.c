@@ -50,6 +50,7 @@ struct daemon {
 	struct ctl_lookup *lookup;
 	struct ctl_health *health;
 	const char *probe_zones[256];
+	uint8_t probe_is_domain[256];
 	struct ctl_link *link;
 	struct ctl_bpf *bpf;           /* NULL unless bpf = yes */
 	uint64_t last_sweep;
@@ -203,8 +204,9 @@ static int build(struct daemon *d, struct ctl_conf *c, char *err, size_t errlen)
 	d->zones = zones;
 	d->dns = dns;
 	d->lookup = lookup;
-	d->health = ctl_health_create(dns, d->probe_zones,
-				      ctl_lookup_dns_zones(lookup, d->probe_zones, 256),
+	d->health = ctl_health_create(dns, d->probe_zones, d->probe_is_domain,
+				      ctl_lookup_dns_zones(lookup, d->probe_zones,
+							   d->probe_is_domain, 256),
 				      c->health_interval, on_health, d);
 	return 0;
 }

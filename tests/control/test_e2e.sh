@@ -27,25 +27,27 @@ printf ':127.0.0.2:Listed, see https://bl.example/$\n127.0.0.2\n100.64.3.3\n100.
 printf ':127.0.0.3:\n127.0.0.2\n198.51.100.10\n' >"$T/wl.zone"
 printf ':127.255.255.254:Query refused\n127.0.0.2 :127.0.0.2:test\n100.64.0.0/16\n198.51.100.0/24\n203.0.113.0/24\n' >"$T/err.zone"
 printf ':127.0.0.2:\n0.0.0.0/1\n128.0.0.0/1\n' >"$T/world.zone"
-printf ':127.0.1.2:\nspam.example\n' >"$T/dbl.zone"
+printf ':127.0.1.2:\ntest\nspam.example\n' >"$T/dbl.zone"
+# An RHSBL without the RFC 5782 TEST entry: probes must switch it off.
+printf ':127.0.1.2:\nspam.example\n' >"$T/nodbl.zone"
 printf ':127.0.0.4:\n100.64.5.5\n' >"$T/local.zone"
 P1=$(dnslab_port); P2=$(dnslab_port)
 dnslab_rbldnsd "$T" "$P1" bl.mxs.example:ip4set:bl.zone wl.mxs.example:ip4set:wl.zone \
   err.mxs.example:ip4set:err.zone dbl.mxs.example:dnset:dbl.zone \
-  world.mxs.example:ip4set:world.zone
+  world.mxs.example:ip4set:world.zone nodbl.mxs.example:dnset:nodbl.zone
 dnslab_unbound "$T" "$P2" '
   local-data-ptr: "198.51.100.10 mail.example.org"
   local-data: "mail.example.org. A 198.51.100.10"
   local-data-ptr: "100.64.3.3 bot.example.net"
   local-data: "bot.example.net. A 192.0.2.99"' \
-  "bl.mxs.example@$P1 wl.mxs.example@$P1 err.mxs.example@$P1 dbl.mxs.example@$P1 world.mxs.example@$P1"
+  "bl.mxs.example@$P1 wl.mxs.example@$P1 err.mxs.example@$P1 dbl.mxs.example@$P1 world.mxs.example@$P1 nodbl.mxs.example@$P1"
 dnslab_wait "$P1" 3.3.64.100.bl.mxs.example || { echo "FAIL: rbldnsd did not start: $(cat "$T/rbldnsd.log")"; exit 1; }
 dnslab_wait "$P2" mail.example.org || { echo "FAIL: unbound did not start: $(cat "$T/unbound.log")"; exit 1; }
 
 cat >"$T/mxscreen.conf" <<CONF
 dnsbl_sites = bl.mxs.example*2 wl.mxs.example*-3
     err.mxs.example*5, local.mxs.example*3 world.mxs.example*5
-rhsbl_sites = dbl.mxs.example*2
+rhsbl_sites = dbl.mxs.example*2 nodbl.mxs.example*5
 local_zones = local.mxs.example:ip4set:local.zone
 resolvers = 127.0.0.1:$P2
 dns_timeout = 1s
@@ -69,6 +71,11 @@ cp "$T/verdicts.ndjson" "$T/round1.ndjson"
 grep -q "zone world.mxs.example FAILED its health probe (lists 127.0.0.1" "$T/mxscreend.log" ||
   { echo "FAIL: world-listing zone not switched off: $(cat "$T/mxscreend.log")"; exit 1; }
 echo "ok: the world-listing zone was switched off"
+grep -q "zone nodbl.mxs.example FAILED its health probe (does not list the TEST test entry)" "$T/mxscreend.log" ||
+  { echo "FAIL: RHSBL without its TEST entry not switched off: $(cat "$T/mxscreend.log")"; exit 1; }
+grep -q "zone dbl.mxs.example FAILED" "$T/mxscreend.log" &&
+  { echo "FAIL: a healthy RHSBL was switched off: $(cat "$T/mxscreend.log")"; exit 1; }
+echo "ok: the RHSBL without a TEST entry was switched off, the healthy one kept"
 # The zone is fixed upstream (rbldnsd reloads it): probes switch it back on.
 printf ':127.0.0.2:\n127.0.0.2\n100.64.7.7\n' >"$T/world.zone.new"
 # rbldnsd notices a change by mtime, to the second.
@@ -123,7 +130,7 @@ for ip, (action, score, reasons, fcrdns) in want.items():
     for x in reasons:
         if x not in r["reasons"]:
             errs.append("missing reason %s in %s" % (x, r["reasons"]))
-    if any(x.startswith("dnsbl:err") or x.startswith("dnsbl:world") for x in r["reasons"]):
+    if any(x.startswith(("dnsbl:err", "dnsbl:world", "rhsbl:nodbl")) for x in r["reasons"]):
         errs.append("an error answer or a switched-off zone was scored")
     if ip.count(".") == 3 and r["dns_errors"].get("err.mxs.example") != "127.255.255.254":
         errs.append("dns_errors %s lacks err.mxs.example" % r["dns_errors"])
