@@ -34,7 +34,9 @@
  *
  * Why flat intervals: ip4set and ip6trie entries are flattened at load into
  * disjoint sorted intervals, each carrying the value that wins there, so a
- * lookup is one binary search whatever the nesting of the file was.
+ * lookup is one binary search whatever the nesting of the file was. The
+ * address syntax and that flattening are ctl_zset.c's; this file keeps the
+ * line reading, values, directives, the dnset table and the lookups.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,18 +53,16 @@
 
 #include "ctl_conf.h"
 #include "ctl_zone.h"
-
-__extension__ typedef unsigned __int128 u128;
+#include "ctl_zset.h"
 
 #define ZONE_LINE_MAX 4096
 #define ZONE_DEFAULT_TTL 2100          /* rbldnsd -t default: 35m */
 #define ZONE_NAME_MAX 253              /* text form, no trailing dot */
 #define ZONE_LABELS_MAX 128
 #define VAL_NONE UINT32_MAX
-#define VAL_EXCL (UINT32_MAX - 1)
+#define VAL_EXCL CTL_ZSET_EXCL
 #define SUBST_BASE 10                  /* "$=" base template */
 #define SUBST_N 11
-#define U128_MAX (~(u128)0)
 
 struct zval {
 	uint8_t a[4];
@@ -104,12 +104,6 @@ struct ctl_zone {
 	size_t n_slots_used;
 };
 
-struct piece {
-	u128 lo, hi;
-	uint64_t prio;                /* higher wins where pieces overlap */
-	uint32_t val;                 /* value or VAL_EXCL */
-};
-
 struct loader {
 	struct ctl_zone *z;
 	const char *path;
@@ -119,8 +113,7 @@ struct loader {
 	uint32_t def_val;             /* current ':' default */
 	bool tset_def_set;
 	uint64_t maxrange4;           /* 0: no limit */
-	struct piece *pc;
-	size_t n_pc, cap_pc;
+	struct ctl_zset_pieces pcs;   /* ip4set, ip6trie: flattened at the end */
 	size_t cap_vals, pool_cap, cap_v4, cap_v6, cap_t64, cap_t128;
 };
 
@@ -165,12 +158,6 @@ static char *skip_space(char *s)
 	while (is_space(*s))
 		s++;
 	return s;
-}
-
-/* An entry's address must end at the line, a blank or a comment. */
-static bool addr_ends(const char *s)
-{
-	return !*s || is_space(*s) || is_comment(*s);
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -239,253 +226,10 @@ static int val_add(struct loader *ld, const uint8_t a[4], const char *txt,
 	return 0;
 }
 
-/* ---- IPv4 text ---- */
-
-static uint32_t mask4(unsigned bits)
-{
-	return bits ? ~(uint32_t)0 << (32 - bits) : 0;
-}
-
-/* 1 to 4 dotted octets; returns the end and the bits given (8..32). */
-static char *ip4_prefix(char *s, uint32_t *ret, unsigned *bits)
-{
-	uint32_t a = 0;
-	unsigned n;
-
-	for (n = 0; n < 4; n++) {
-		unsigned o = 0;
-
-		if (n) {
-			if (*s != '.')
-				break;
-			s++;
-		}
-		if (!is_digit(*s))
-			return NULL;
-		while (is_digit(*s)) {
-			o = o * 10 + (unsigned)(*s++ - '0');
-			if (o > 255)
-				return NULL;
-		}
-		a |= o << (24 - 8 * n);
-	}
-	*ret = a;
-	*bits = 8 * n;
-	return s;
-}
-
-enum { P_OK, P_ADDR, P_PLEN, P_RANGE };
-
-/* rbldnsd's ip4range(): prefix, prefix/len, a-b with shorthands. */
-
-/* "/LEN" at *@s (the slash included): decimal, at most @max; advances *@s. */
-static int plen(char **s, unsigned max, unsigned *ret)
-{
-	char *p = *s + 1;
-	unsigned len = 0;
-
-	if (!is_digit(*p))
-		return -1;
-	while (is_digit(*p)) {
-		len = len * 10 + (unsigned)(*p++ - '0');
-		if (len > max)
-			return -1;
-	}
-	*s = p;
-	*ret = len;
-	return 0;
-}
-
-static int ip4_range(char *s, uint32_t *ra, uint32_t *rb, char **end)
-{
-	uint32_t a, b;
-	unsigned bits, bbits;
-
-	s = ip4_prefix(s, &a, &bits);
-	if (!s)
-		return P_ADDR;
-	if (*s == '-') {
-		s = ip4_prefix(s + 1, &b, &bbits);
-		if (!s)
-			return P_RANGE;
-		if (bbits == 8) {
-			/* 1.2.3.4-10: the last octet of the first prefix */
-			b = (b >> (bits - 8)) | (a & mask4(bits - 8));
-			bbits = bits;
-		} else if (bbits != bits) {
-			return P_RANGE;
-		}
-		b |= ~mask4(bbits);
-		if (a > b)
-			return P_RANGE;
-	} else if (*s == '/') {
-		unsigned len;
-
-		if (plen(&s, 32, &len) < 0)
-			return P_PLEN;
-		if (!len)
-			return P_PLEN;        /* rbldnsd: "all" is a typo */
-		a &= mask4(len);
-		b = a | ~mask4(len);
-	} else {
-		if (bits == 8)
-			return P_ADDR;        /* a bare number: "1/8" is meant */
-		b = a | ~mask4(bits);
-	}
-	*ra = a;
-	*rb = b;
-	*end = s;
-	return P_OK;
-}
-
-/* rbldnsd's ip4addr() (inet_aton style: 127.2 is 127.0.0.2). */
-static char *ip4_aton(char *s, uint32_t *ret)
-{
-	unsigned bits;
-	uint32_t a;
-
-	s = ip4_prefix(s, &a, &bits);
-	if (!s)
-		return NULL;
-	if (bits == 8)
-		a >>= 24;
-	else if (bits == 16)
-		a = (a & 0xff000000u) | ((a >> 16) & 255);
-	else if (bits == 24)
-		a = (a & 0xffff0000u) | ((a >> 8) & 255);
-	if (bits == 8 && a)
-		a |= 0x7f000000u;     /* ":2" is 127.0.0.2 */
-	*ret = a;
-	return s;
-}
-
-/* ---- IPv6 text ---- */
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Hex groups with at most one "::". As rbldnsd: without "::" the groups
- * given are the prefix (2001:db8:1:2 is a /64), with "::" it is all 128.
- */
-static char *ip6_prefix(char *s, uint8_t out[16], unsigned *bits)
-{
-	unsigned g[8], ng = 0, i;
-	int zpos = -1;
-
-	if (s[0] == ':') {
-		if (s[1] != ':')
-			return NULL;
-		zpos = 0;
-		s += 2;
-	}
-	for (;;) {
-		unsigned v = 0, nd = 0;
-		int h;
-
-		while ((h = hexval(*s)) >= 0) {
-			v = v * 16 + (unsigned)h;
-			if (v > 0xffff)
-				return NULL;
-			s++;
-			nd++;
-		}
-		if (!nd) {
-			if (zpos >= 0 && (unsigned)zpos == ng)
-				break;        /* "::" ends the address */
-			return NULL;
-		}
-		g[ng++] = v;
-		if (*s != ':' || ng == 8)
-			break;
-		if (s[1] == ':') {
-			if (zpos >= 0)
-				return NULL;
-			zpos = (int)ng;
-			s += 2;
-		} else {
-			s++;
-		}
-	}
-	memset(out, 0, 16);
-	if (zpos >= 0) {
-		unsigned tail = ng - (unsigned)zpos;
-
-		if (ng >= 8)
-			return NULL;
-		for (i = 0; i < (unsigned)zpos; i++) {
-			out[2 * i] = (uint8_t)(g[i] >> 8);
-			out[2 * i + 1] = (uint8_t)g[i];
-		}
-		for (i = 0; i < tail; i++) {
-			unsigned d = 8 - tail + i;
-
-			out[2 * d] = (uint8_t)(g[zpos + (int)i] >> 8);
-			out[2 * d + 1] = (uint8_t)g[zpos + (int)i];
-		}
-		*bits = 128;
-	} else {
-		for (i = 0; i < ng; i++) {
-			out[2 * i] = (uint8_t)(g[i] >> 8);
-			out[2 * i + 1] = (uint8_t)g[i];
-		}
-		*bits = 16 * ng;
-	}
-	return s;
-}
-
-static u128 u128_of(const uint8_t b[16])
-{
-	u128 v = 0;
-
-	for (int i = 0; i < 16; i++)
-		v = (v << 8) | b[i];
-	return v;
-}
-
-static u128 mask6(unsigned bits)
-{
-	return bits ? U128_MAX << (128 - bits) : 0;
-}
-
-/* prefix or prefix/len, host bits masked. */
-static int ip6_cidr(char *s, u128 *ret, unsigned *rbits, char **end)
-{
-	uint8_t b[16];
-	unsigned bits;
-
-	s = ip6_prefix(s, b, &bits);
-	if (!s)
-		return P_ADDR;
-	if (*s == '/') {
-		unsigned len;
-
-		if (plen(&s, 128, &len) < 0)
-			return P_PLEN;
-		bits = len;
-	} else if (bits == 16) {
-		return P_ADDR;                /* a bare number */
-	}
-	if (!addr_ends(s))
-		return P_ADDR;
-	*ret = u128_of(b) & mask6(bits);
-	*rbits = bits;
-	*end = s;
-	return P_OK;
-}
-
 static int perr(struct loader *ld, int p)
 {
-	return lerr(ld, p == P_PLEN ? "invalid prefix length" :
-			p == P_RANGE ? "invalid range" : "invalid address");
+	return lerr(ld, p == CTL_ZSET_PLEN ? "invalid prefix length" :
+			p == CTL_ZSET_RANGE ? "invalid range" : "invalid address");
 }
 
 /* ---- values ---- */
@@ -506,7 +250,7 @@ static int parse_value(struct loader *ld, char *s, uint32_t def, uint32_t *ret)
 	if (*s == ':') {
 		uint32_t v;
 
-		s = ip4_aton(s + 1, &v);
+		s = ctl_zset_ip4_aton(s + 1, &v);
 		if (!s || !v)
 			return lerr(ld, "invalid A value");
 		a[0] = (uint8_t)(v >> 24);
@@ -546,114 +290,6 @@ static int default_line(struct loader *ld, char *s)
 	return parse_value(ld, s, 0, &ld->def_val);
 }
 
-/* ---- ip4set / ip6trie pieces and flattening ---- */
-
-static int piece_add(struct loader *ld, u128 lo, u128 hi, uint64_t prio, uint32_t val)
-{
-	struct piece *p;
-
-	if (grow((void **)&ld->pc, &ld->cap_pc, ld->n_pc + 1, sizeof(*ld->pc)))
-		return lerr_errno(ld, ENOMEM);
-	p = &ld->pc[ld->n_pc++];
-	p->lo = lo;
-	p->hi = hi;
-	p->prio = prio;
-	p->val = val;
-	return 0;
-}
-
-/* Specificity first, then exclusion (if it wins ties), then earlier line. */
-static uint64_t prio_of(unsigned level, bool excl, unsigned line)
-{
-	return (uint64_t)level << 33 | (uint64_t)excl << 32 | (uint32_t)~line;
-}
-
-/* One rbldnsd level (@idx: 0 /32, 1 /24, 2 /16, 3 /8): @count blocks from @unit. */
-static int ip4_level(struct loader *ld, unsigned idx, uint32_t unit, uint32_t count,
-		     uint32_t val)
-{
-	unsigned bits = idx * 8;
-	uint64_t lo = (uint64_t)unit << bits;
-	uint64_t hi = (((uint64_t)unit + count) << bits) - 1;
-
-	return piece_add(ld, lo, hi, prio_of(32 - bits, val == VAL_EXCL, ld->line), val);
-}
-
-/* rbldnsd's ip4range_expand: unaligned edges go to finer levels. */
-static int ip4_expand(struct loader *ld, uint32_t a, uint32_t b, uint32_t val)
-{
-	int r;
-
-	for (unsigned idx = 0; idx < 3; idx++) {
-		if ((a | 255u) >= b) {
-			if (b - a == 255u)
-				return ip4_level(ld, idx + 1, a >> 8, 1, val);
-			return ip4_level(ld, idx, a, b - a + 1, val);
-		}
-		if (a & 255u) {
-			r = ip4_level(ld, idx, a, 256u - (a & 255u), val);
-			if (r)
-				return r;
-			a = (a >> 8) + 1;
-		} else {
-			a >>= 8;
-		}
-		if ((b & 255u) != 255u) {
-			r = ip4_level(ld, idx, b & ~255u, (b & 255u) + 1, val);
-			if (r)
-				return r;
-			b = (b >> 8) - 1;
-		} else {
-			b >>= 8;
-		}
-	}
-	return ip4_level(ld, 3, a, b - a + 1, val);
-}
-
-static int piece_cmp(const void *x, const void *y)
-{
-	const struct piece *p = x, *q = y;
-
-	return p->lo < q->lo ? -1 : p->lo > q->lo;
-}
-
-static void heap_up(const struct piece *pc, uint32_t *h, size_t i)
-{
-	while (i) {
-		size_t parent = (i - 1) / 2;
-		uint32_t t;
-
-		if (pc[h[parent]].prio >= pc[h[i]].prio)
-			break;
-		t = h[parent];
-		h[parent] = h[i];
-		h[i] = t;
-		i = parent;
-	}
-}
-
-static void heap_down(const struct piece *pc, uint32_t *h, size_t n)
-{
-	size_t i = 0;
-
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		uint32_t t;
-
-		if (l < n && pc[h[l]].prio > pc[h[m]].prio)
-			m = l;
-		if (l + 1 < n && pc[h[l + 1]].prio > pc[h[m]].prio)
-			m = l + 1;
-		if (m == i)
-			break;
-		t = h[m];
-		h[m] = h[i];
-		h[i] = t;
-		i = m;
-	}
-}
-
-/* Grows three parallel arrays of @cap elements together. */
 static int grow3(void **a, void **b, void **c, size_t sa, size_t sc, size_t *cap)
 {
 	size_t n = *cap ? *cap * 2 : 64;
@@ -672,8 +308,10 @@ static int grow3(void **a, void **b, void **c, size_t sa, size_t sc, size_t *cap
 	return 0;
 }
 
-static int seg_emit(struct loader *ld, u128 lo, u128 hi, uint32_t val)
+/* ctl_zset_flatten's sink: appends to the zone's ip4set or ip6trie intervals. */
+static int seg_emit(void *ctx, u128 lo, u128 hi, uint32_t val)
 {
+	struct loader *ld = ctx;
 	struct ctl_zone *z = ld->z;
 
 	if (z->type == CTL_ZONE_IP4SET) {
@@ -710,61 +348,6 @@ static int seg_emit(struct loader *ld, u128 lo, u128 hi, uint32_t val)
 	return 0;
 }
 
-/*
- * Sweep the pieces in address order with a heap of the ones covering the
- * current position; the heap top wins until it ends or a later piece
- * starts. O(n log n), and at most 2n+1 intervals come out.
- */
-static int flatten(struct loader *ld)
-{
-	struct piece *pc = ld->pc;
-	size_t n = ld->n_pc, i = 0, hn = 0;
-	uint32_t *heap;
-	u128 pos = 0;
-	int r = 0;
-
-	if (!n)
-		return 0;
-	if (n > UINT32_MAX)
-		return lerr_errno(ld, ENOMEM);
-	heap = malloc(n * sizeof(*heap));
-	if (!heap)
-		return lerr_errno(ld, ENOMEM);
-	qsort(pc, n, sizeof(*pc), piece_cmp);
-	for (;;) {
-		const struct piece *top;
-		u128 end;
-
-		if (!hn) {
-			if (i == n)
-				break;
-			pos = pc[i].lo;
-		}
-		while (i < n && pc[i].lo <= pos) {
-			heap[hn] = (uint32_t)i++;
-			heap_up(pc, heap, hn++);
-		}
-		while (hn && pc[heap[0]].hi < pos) {
-			heap[0] = heap[--hn];
-			heap_down(pc, heap, hn);
-		}
-		if (!hn)
-			continue;
-		top = &pc[heap[0]];
-		end = top->hi;
-		if (i < n && pc[i].lo <= end)
-			end = pc[i].lo - 1;
-		if (top->val != VAL_EXCL && (r = seg_emit(ld, pos, end, top->val)))
-			break;
-		if (end == U128_MAX)
-			break;
-		pos = end + 1;
-	}
-	free(heap);
-	return r ? lerr_errno(ld, -r) : 0;
-}
-
-/* ---- per-type lines ---- */
 
 static bool maxrange_skips(const struct loader *ld, uint32_t a, uint32_t b)
 {
@@ -784,10 +367,10 @@ static int ip4set_line(struct loader *ld, char *s)
 		excl = true;
 		s = skip_space(s + 1);
 	}
-	p = ip4_range(s, &a, &b, &end);
-	if (p != P_OK)
+	p = ctl_zset_ip4_range(s, &a, &b, &end);
+	if (p != CTL_ZSET_OK)
 		return perr(ld, p);
-	if (!addr_ends(end) && *end != ':')
+	if (!ctl_zset_addr_ends(end) && *end != ':')
 		return lerr(ld, "invalid address");
 	if (excl) {
 		val = VAL_EXCL;          /* any value after it is ignored */
@@ -797,7 +380,8 @@ static int ip4set_line(struct loader *ld, char *s)
 	if (maxrange_skips(ld, a, b))
 		return 0;
 	ld->z->entries++;
-	return ip4_expand(ld, a, b, val);
+	r = ctl_zset_ip4_expand(&ld->pcs, a, b, ld->line, val);
+	return r ? lerr_errno(ld, -r) : 0;
 }
 
 static int ip6trie_line(struct loader *ld, char *s)
@@ -816,15 +400,17 @@ static int ip6trie_line(struct loader *ld, char *s)
 		excl = true;
 		s = skip_space(s + 1);
 	}
-	p = ip6_cidr(s, &a, &bits, &end);
-	if (p != P_OK)
+	p = ctl_zset_ip6_cidr(s, &a, &bits, &end);
+	if (p != CTL_ZSET_OK)
 		return perr(ld, p);
 	if (excl)
 		val = VAL_EXCL;
 	else if ((r = entry_value(ld, end, &val)))
 		return r;
 	ld->z->entries++;
-	return piece_add(ld, a, a | ~mask6(bits), prio_of(bits, false, ld->line), val);
+	r = ctl_zset_add(&ld->pcs, a, a | ~ctl_zset_mask6(bits),
+			 ctl_zset_prio(bits, false, ld->line), val);
+	return r ? lerr_errno(ld, -r) : 0;
 }
 
 static int ip6tset_line(struct loader *ld, char *s)
@@ -847,8 +433,8 @@ static int ip6tset_line(struct loader *ld, char *s)
 		excl = true;
 		s = skip_space(s + 1);
 	}
-	p = ip6_cidr(s, &a, &bits, &end);
-	if (p != P_OK)
+	p = ctl_zset_ip6_cidr(s, &a, &bits, &end);
+	if (p != CTL_ZSET_OK)
 		return perr(ld, p);
 	if (bits != (excl ? 128u : 64u))
 		return lerr(ld, excl ? "ip6tset exclusion must be a /128" :
@@ -1231,11 +817,13 @@ static size_t uniq(void *base, size_t n, size_t size)
 static int finish(struct loader *ld)
 {
 	struct ctl_zone *z = ld->z;
+	int r;
 
 	switch (z->type) {
 	case CTL_ZONE_IP4SET:
 	case CTL_ZONE_IP6TRIE:
-		return flatten(ld);
+		r = ctl_zset_flatten(&ld->pcs, seg_emit, ld);
+		return r ? lerr_errno(ld, -r) : 0;
 	case CTL_ZONE_IP6TSET:
 		if (z->t64) {
 			qsort(z->t64, z->n_t64, sizeof(*z->t64), cmp_u64);
@@ -1321,7 +909,7 @@ int ctl_zone_load(int type, const char *path, struct ctl_zone **ret,
 	close(fd);
 	if (!r)
 		r = finish(&ld);
-	free(ld.pc);
+	ctl_zset_pieces_clear(&ld.pcs);
 	if (r) {
 		ctl_zone_free(z);
 		return r;
@@ -1556,7 +1144,7 @@ int ctl_zone_lookup_addr(const struct ctl_zone *z, int family, const uint8_t add
 		answer(z, z->v4_val[i], 4, addr, NULL, ret);
 		return 1;
 	}
-	u128 q = u128_of(addr);
+	u128 q = ctl_zset_u128_of(addr);
 
 	if (z->type == CTL_ZONE_IP6TSET) {
 		if (!bsearch_u64(z->t64, z->n_t64, (uint64_t)(q >> 64)) ||
