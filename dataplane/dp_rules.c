@@ -5,8 +5,11 @@
  * value against it.
  *
  * Owns: everything hanging off struct dp_rules_db (rules, strings,
- * databases, expression maps, scratches, hit rows); dp_rules_db_free
- * releases all of it.
+ * databases, expression maps, scratches, hit rows, the per-field literal
+ * fast paths built by dp_literal); dp_rules_db_free releases all of it.
+ * Which rules go on the fast path, and how they are looked up, is
+ * dp_literal's business; this file only offers each field's rules to it
+ * and compiles the rest.
  *
  * Threads: dp_rules_load/dp_rules_db_free run on a control or main thread,
  * never on a worker. dp_rules_scan runs on the lcore that owns the scratch
@@ -26,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dp_literal.h"
 #include "dp_rules.h"
 
 #define RULES_LINE_MAX 4096u       /* bytes in one line, newline excluded */
@@ -768,488 +772,49 @@ static void loader_fini(struct loader *ld)
 	free(ld->arena.p);
 }
 
-/* ---- literal fast path ----------------------------------------------------
- *
- * Rules whose pattern is a pure literal in one of three anchored shapes
- * never reach Hyperscan; hash lookups give exactly Hyperscan's answer:
- *   exact   ^LIT$  the value is LIT;
- *   suffix  LIT$   LIT starts with '.' or '@' (written \. or @ or \@) and
- *                  the value ends with LIT: only the value's suffixes that
- *                  start at a '.' or '@' byte are looked up;
- *   prefix  ^LIT   the value starts with LIT; only the LIT_PREFIX_LENS most
- *                  common lengths (each costs a lookup per scan), prefix
- *                  rules of other lengths stay in Hyperscan.
- * LIT: one or more of: ASCII letters and digits, the punctuation lit_plain()
- * lists, and a backslash before any ASCII punctuation (\. \- \@ \+ \$ ...).
- * Anything else (a class, quantifier, group, alternation, '.', \d, \x41,
- * an inner ^ or $, a space, a non-ASCII byte) keeps the rule in Hyperscan,
- * as does flag u (Unicode case folding). Flag i folds ASCII letters only,
- * which is all Hyperscan folds without u.
- * '$' is PCRE's (and Hyperscan's): the end of the value or just before a
- * final '\n'. LIT never holds a newline, so a value ending in '\n' is
- * looked up without that byte; "LIT\n\n" matches no $ rule, as in PCRE.
- * A rule hits at most once per scan: it lives in one table under one key,
- * and that key can only sit at one place in the value.
- * Keys are hashed folded; case-sensitive rules then compare the bytes as
- * written. Lookups allocate nothing and read at most max_len bytes of the
- * value (plus the final '\n'), however long it is.
- *
- * Hashing goes 8 bytes at a time (lit_hash_end, lit_hash_pre). An end key
- * of L = 8q + r bytes is hashed from its end: its q last 8-byte words, then
- * its first r bytes as one short word. Every suffix of a value shares the
- * word boundaries counted from the value's end, so one pass over the value
- * yields the state after each word, and a suffix that starts inside a word
- * takes its short head word from that word with a shift: a handful of
- * multiplies a value, not one a byte. Prefix keys: the same, from the start.
- */
-#define LIT_SEED 0x243f6a8885a308d3ull
-#define LIT_MUL 0xff51afd7ed558ccdull
-#define LIT_PREFIX_LENS 8u
-#define LIT_ONES 0x0101010101010101ull
-#define LIT_LO7 0x7f7f7f7f7f7f7f7full
-#define LIT_HI 0x8080808080808080ull
-
-enum { LIT_NONE, LIT_EXACT, LIT_SUFFIX, LIT_PREFIX };
-
-struct lit_slot {
-	uint64_t hash;          /* of the folded key */
-	uint32_t len;           /* key bytes */
-	uint32_t key;           /* offset in keys of one spelling of the key */
-	uint32_t ref;           /* first of its refs */
-	uint32_t n_ref;         /* 0: empty slot */
-};
-
-struct lit_ref {
-	uint32_t rule;          /* rule index */
-	uint32_t raw;           /* offset in keys of the literal as written */
-	uint8_t caseless;       /* flag i: any case; else the bytes in raw */
-	uint8_t suffix;         /* end table: 1 suffix rule, 0 exact rule */
-};
-
-struct lit_table {
-	/* tag[i]: 0 empty, else lit_tag() of slot[i]'s hash. Probing walks
-	 * the small tag array and reads a slot only on a tag match, so a
-	 * miss (nearly every lookup) touches one cache line of tags. */
-	uint16_t *tag;
-	struct lit_slot *slot;  /* NULL: no key */
-	uint32_t mask;          /* slots - 1, slots a power of two */
-	unsigned shift;         /* 64 - log2(slots) */
-	uint32_t min_len, max_len;
-};
-
-struct dp_rules_lit {
-	struct lit_table end;   /* exact and suffix keys, hashed last byte first */
-	struct lit_table pre;   /* prefix keys, hashed first byte first */
-	uint32_t pre_lens[LIT_PREFIX_LENS];   /* prefix key lengths, ascending */
-	uint32_t n_pre_lens;
-	struct lit_ref *ref;    /* grouped by slot */
-	char *keys;             /* the literals as written, back to back */
-};
-
-/* A fast-path candidate while loading. */
-struct lit_cand {
-	uint32_t rule, len, off;
-	uint8_t shape, caseless;
-	const char *key;        /* keys + off, once keys stops moving */
-};
-
-static inline unsigned char lit_fold(unsigned char c)
-{
-	return (unsigned)(c - 'A') < 26u ? (unsigned char)(c | 0x20) : c;
-}
-
-/* 8 bytes, first byte lowest, whatever the host's byte order. */
-static inline uint64_t lit_le64(const char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, sizeof(w));
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	w = __builtin_bswap64(w);
-#endif
-	return w;
-}
-
-/* @r < 8 bytes the same way, zero above. */
-static inline uint64_t lit_le_part(const char *p, size_t r)
-{
-	uint64_t w = 0;
-
-	for (size_t i = 0; i < r; i++)
-		w |= (uint64_t)(unsigned char)p[i] << (8 * i);
-	return w;
-}
-
-/* lit_fold on each byte of @w. */
-static inline uint64_t lit_fold64(uint64_t w)
-{
-	uint64_t x = w & LIT_LO7;
-	uint64_t ge_a = x + LIT_ONES * (0x80 - 'A');      /* bit 7: byte >= 'A' */
-	uint64_t gt_z = x + LIT_ONES * (0x80 - 'Z' - 1);  /* bit 7: byte > 'Z' */
-
-	return w | ((ge_a & ~gt_z & ~w & LIT_HI) >> 2);   /* +0x20 on A-Z */
-}
-
-/* 0x80 in each byte of @w that is '.' or '@', 0 in the others. */
-static inline uint64_t lit_seps(uint64_t w)
-{
-	uint64_t a = w ^ (LIT_ONES * '.'), b = w ^ (LIT_ONES * '@');
-
-	a = ~(((a & LIT_LO7) + LIT_LO7) | a | LIT_LO7);   /* exact: no borrows */
-	b = ~(((b & LIT_LO7) + LIT_LO7) | b | LIT_LO7);
-	return a | b;
-}
-
-static inline uint64_t lit_mix(uint64_t h, uint64_t folded_word)
-{
-	h = (h ^ folded_word) * LIT_MUL;
-	return h ^ (h >> 32);
-}
-
-/* End-table hash of @s[0..L): last 8-byte words first, then the head. */
-static uint64_t lit_hash_end(const char *s, size_t L)
-{
-	uint64_t h = LIT_SEED;
-	size_t j8;
-
-	for (j8 = 8; j8 <= L; j8 += 8)
-		h = lit_mix(h, lit_fold64(lit_le64(s + L - j8)));
-	if (L % 8)
-		h = lit_mix(h, lit_fold64(lit_le_part(s, L % 8)));
-	return h;
-}
-
-/* Prefix-table hash of @s[0..L): first 8-byte words first, then the tail. */
-static uint64_t lit_hash_pre(const char *s, size_t L)
-{
-	uint64_t h = LIT_SEED;
-	size_t j8;
-
-	for (j8 = 0; j8 + 8 <= L; j8 += 8)
-		h = lit_mix(h, lit_fold64(lit_le64(s + j8)));
-	if (L % 8)
-		h = lit_mix(h, lit_fold64(lit_le_part(s + j8, L % 8)));
-	return h;
-}
-
-static inline uint32_t lit_home(uint64_t h, unsigned shift)
-{
-	return (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> shift);
-}
-
-static inline uint16_t lit_tag(uint64_t h)
-{
-	uint16_t t = (uint16_t)(h >> 48);
-
-	return t ? t : 1;
-}
-
-static inline bool lit_eq(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lit_fold((unsigned char)a[i]) != lit_fold((unsigned char)b[i]))
-			return false;
-	return true;
-}
-
-/* Bytes that stand for themselves unescaped, outside a class, in PCRE and
- * Hyperscan (no x flag can be in force: that needs a group). */
-static bool lit_plain(unsigned char c)
-{
-	return is_alnum(c) || (c && strchr("-_@:,=%/!~<>&;'\"", c));
-}
-
-/*
- * The shape of @pat (LIT_*) and its literal, unescaped, into @out (room
- * for strlen(pat) bytes) with its length in *@ret_len.
- */
-static int lit_parse(const char *pat, char *out, uint32_t *ret_len)
-{
-	const char *s = pat;
-	bool head = false, tail = false;
-	uint32_t n = 0;
-
-	if (*s == '^') {
-		head = true;
-		s++;
-	}
-	while (*s) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\\') {
-			unsigned char d = (unsigned char)s[1];
-
-			/* \ before punctuation: that byte; before anything else
-			 * (\d, \x41, \Q, \1, \ , a newline, non-ASCII): not ours */
-			if (d < 0x21 || d > 0x7e || is_alnum(d))
-				return LIT_NONE;
-			out[n++] = (char)d;
-			s += 2;
-		} else if (c == '$' && !s[1]) {
-			tail = true;
-			s++;
-		} else if (lit_plain(c)) {
-			out[n++] = (char)c;
-			s++;
-		} else {
-			return LIT_NONE;
-		}
-	}
-	*ret_len = n;
-	if (!n)
-		return LIT_NONE;            /* ^$ and the like: Hyperscan's call */
-	if (head)
-		return tail ? LIT_EXACT : LIT_PREFIX;
-	if (tail && (out[0] == '.' || out[0] == '@'))
-		return LIT_SUFFIX;
-	return LIT_NONE;
-}
-
-static int lit_cand_table(const struct lit_cand *c)
-{
-	return c->shape == LIT_PREFIX;
-}
-
-/* Table, then length, then folded key, then rule index. */
-static int lit_cand_cmp(const void *va, const void *vb)
-{
-	const struct lit_cand *a = va, *b = vb;
-	int ta = lit_cand_table(a), tb = lit_cand_table(b);
-
-	if (ta != tb)
-		return ta - tb;
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	for (uint32_t i = 0; i < a->len; i++) {
-		unsigned char x = lit_fold((unsigned char)a->key[i]);
-		unsigned char y = lit_fold((unsigned char)b->key[i]);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-	}
-	return a->rule < b->rule ? -1 : a->rule > b->rule;
-}
-
-static bool lit_same_key(const struct lit_cand *a, const struct lit_cand *b)
-{
-	return lit_cand_table(a) == lit_cand_table(b) && a->len == b->len &&
-	       lit_eq(a->key, b->key, a->len);
-}
-
-static int cmp_u32_pair_count(const void *va, const void *vb)
-{
-	const uint32_t *a = va, *b = vb;   /* {len, count}: most common first */
-
-	if (a[1] != b[1])
-		return a[1] > b[1] ? -1 : 1;
-	return a[0] < b[0] ? -1 : a[0] > b[0];
-}
-
-static int cmp_u32v(const void *va, const void *vb)
-{
-	uint32_t a = *(const uint32_t *)va, b = *(const uint32_t *)vb;
-
-	return a < b ? -1 : a > b;
-}
-
-/* Keep the prefix candidates of the LIT_PREFIX_LENS most common lengths;
- * returns the new candidate count, or UINT32_MAX when out of memory. */
-static uint32_t lit_pick_prefixes(struct lit_cand *cand, uint32_t n)
-{
-	uint32_t *lens, (*runs)[2], n_pre = 0, n_runs = 0, keep[LIT_PREFIX_LENS], n_keep, o = 0;
-
-	for (uint32_t i = 0; i < n; i++)
-		n_pre += cand[i].shape == LIT_PREFIX;
-	if (!n_pre)
-		return n;
-	lens = malloc(n_pre * sizeof(*lens));
-	runs = malloc(n_pre * sizeof(*runs));
-	if (!lens || !runs) {
-		free(lens);
-		free(runs);
-		return UINT32_MAX;
-	}
-	n_pre = 0;
-	for (uint32_t i = 0; i < n; i++)
-		if (cand[i].shape == LIT_PREFIX)
-			lens[n_pre++] = cand[i].len;
-	qsort(lens, n_pre, sizeof(*lens), cmp_u32v);
-	for (uint32_t i = 0; i < n_pre; i++) {
-		if (n_runs && runs[n_runs - 1][0] == lens[i]) {
-			runs[n_runs - 1][1]++;
-		} else {
-			runs[n_runs][0] = lens[i];
-			runs[n_runs++][1] = 1;
-		}
-	}
-	qsort(runs, n_runs, sizeof(*runs), cmp_u32_pair_count);
-	n_keep = n_runs < LIT_PREFIX_LENS ? n_runs : LIT_PREFIX_LENS;
-	for (uint32_t k = 0; k < n_keep; k++)
-		keep[k] = runs[k][0];
-	free(lens);
-	free(runs);
-	for (uint32_t i = 0; i < n; i++) {
-		bool ok = cand[i].shape != LIT_PREFIX;
-
-		for (uint32_t k = 0; !ok && k < n_keep; k++)
-			ok = cand[i].len == keep[k];
-		if (ok)
-			cand[o++] = cand[i];
-	}
-	return o;
-}
-
-/* Slots for @n keys of @cand[0..n) (sorted, grouped), refs from @ref0. */
-static int lit_table_fill(struct lit_table *t, const struct lit_cand *cand, uint32_t n,
-			  uint32_t n_keys, struct lit_ref *refs, uint32_t ref0, bool backwards)
-{
-	uint32_t cap = 8;
-	unsigned bits = 3;
-
-	if (!n)
-		return 0;
-	while (cap < 2 * n_keys) {
-		cap *= 2;
-		bits++;
-	}
-	t->slot = calloc(cap, sizeof(*t->slot));
-	t->tag = calloc(cap, sizeof(*t->tag));
-	if (!t->slot || !t->tag)
-		return -ENOMEM;
-	t->mask = cap - 1;
-	t->shift = 64 - bits;
-	t->min_len = UINT32_MAX;
-	for (uint32_t i = 0, g; i < n; i = g) {
-		uint64_t h = backwards ? lit_hash_end(cand[i].key, cand[i].len)
-				       : lit_hash_pre(cand[i].key, cand[i].len);
-		struct lit_slot *s;
-		uint32_t j;
-
-		for (g = i + 1; g < n && lit_same_key(&cand[i], &cand[g]); g++)
-			;
-		for (j = lit_home(h, t->shift); t->tag[j]; j = (j + 1) & t->mask)
-			;
-		t->tag[j] = lit_tag(h);
-		s = &t->slot[j];
-		s->hash = h;
-		s->len = cand[i].len;
-		s->key = cand[i].off;
-		s->ref = ref0 + i;
-		s->n_ref = g - i;
-		for (uint32_t k = i; k < g; k++) {
-			refs[ref0 + k].rule = cand[k].rule;
-			refs[ref0 + k].raw = cand[k].off;
-			refs[ref0 + k].caseless = cand[k].caseless;
-			refs[ref0 + k].suffix = cand[k].shape == LIT_SUFFIX;
-		}
-		if (s->len < t->min_len)
-			t->min_len = s->len;
-		if (s->len > t->max_len)
-			t->max_len = s->len;
-	}
-	return 0;
-}
-
-static void lit_free(struct dp_rules_lit *L)
-{
-	if (!L)
-		return;
-	free(L->end.slot);
-	free(L->end.tag);
-	free(L->pre.slot);
-	free(L->pre.tag);
-	free(L->ref);
-	free(L->keys);
-	free(L);
-}
-
 /* Field @f's fast-path rules into db->lit[f]; marks them in @on_lit. */
 static int lit_build(struct loader *ld, struct dp_rules_db *db, unsigned f, uint8_t *on_lit)
 {
-	struct rbuf keys = { 0 };
-	struct lit_cand *cand = NULL;
-	struct dp_rules_lit *L = NULL;
-	uint32_t n = 0, n_cand = 0, n_end = 0, keys_end = 0, keys_pre = 0;
-	int rc = -ENOMEM;
+	struct dp_literal_params lp = { 0 };
+	struct dp_literal_rule *in;
+	uint8_t *taken;
+	uint32_t n = 0;
+	int rc;
 
 	for (uint32_t i = 0; i < db->n_rules; i++)
 		n += db->rules[i].field == f;
 	if (!n)
 		return 0;
-	cand = malloc(n * sizeof(*cand));
-	if (!cand)
+	in = malloc(n * sizeof(*in));
+	taken = calloc(n, 1);
+	if (!in || !taken) {
+		rc = -ENOMEM;
 		goto out;
+	}
+	/* in rule order: ids (rule indexes) ascend, so hits keep rule order */
 	for (uint32_t i = 0; i < db->n_rules; i++) {
 		const struct dp_rule *r = &db->rules[i];
-		size_t plen = strlen(r->pattern);
-		uint32_t len;
-		int shape;
 
-		if (r->field != f || (r->flags & DP_RULE_F_UTF8))
+		if (r->field != f)
 			continue;
-		if (keys.len + plen >= UINT32_MAX)
-			break;                  /* cannot happen: lines are short */
-		if (rbuf_reserve(&keys, plen) < 0)
-			goto out;
-		shape = lit_parse(r->pattern, keys.p + keys.len, &len);
-		if (shape == LIT_NONE)
-			continue;
-		cand[n_cand].rule = i;
-		cand[n_cand].len = len;
-		cand[n_cand].off = (uint32_t)keys.len;
-		cand[n_cand].shape = (uint8_t)shape;
-		cand[n_cand].caseless = !!(r->flags & DP_RULE_F_CASELESS);
-		n_cand++;
-		keys.len += len;
+		in[lp.n_rules].pattern = r->pattern;
+		in[lp.n_rules].id = i;
+		in[lp.n_rules].caseless = !!(r->flags & DP_RULE_F_CASELESS);
+		in[lp.n_rules].utf8 = !!(r->flags & DP_RULE_F_UTF8);
+		lp.n_rules++;
 	}
-	n_cand = lit_pick_prefixes(cand, n_cand);
-	if (n_cand == UINT32_MAX)
-		goto out;
-	if (!n_cand) {
-		rc = 0;
-		goto out;
+	lp.rules = in;
+	rc = dp_literal_create(&lp, &db->lit[f], taken);
+	for (uint32_t k = 0; rc == 0 && k < n; k++) {
+		on_lit[in[k].id] |= taken[k];
+		db->n_lit[f] += taken[k];
 	}
-	for (uint32_t i = 0; i < n_cand; i++)
-		cand[i].key = keys.p + cand[i].off;
-	qsort(cand, n_cand, sizeof(*cand), lit_cand_cmp);
-	for (uint32_t i = 0; i < n_cand; i++) {
-		bool first = !i || !lit_same_key(&cand[i - 1], &cand[i]);
-
-		if (lit_cand_table(&cand[i]))
-			keys_pre += first;
-		else
-			n_end++, keys_end += first;
-	}
-
-	L = calloc(1, sizeof(*L));
-	if (!L)
-		goto out;
-	L->ref = malloc(n_cand * sizeof(*L->ref));
-	if (!L->ref)
-		goto out;
-	if (lit_table_fill(&L->end, cand, n_end, keys_end, L->ref, 0, true) < 0 ||
-	    lit_table_fill(&L->pre, cand + n_end, n_cand - n_end, keys_pre, L->ref,
-			   n_end, false) < 0)
-		goto out;
-	/* sorted by length: the distinct lengths come out ascending */
-	for (uint32_t i = n_end; i < n_cand; i++)
-		if (!L->n_pre_lens || L->pre_lens[L->n_pre_lens - 1] != cand[i].len)
-			L->pre_lens[L->n_pre_lens++] = cand[i].len;
-	for (uint32_t i = 0; i < n_cand; i++)
-		on_lit[cand[i].rule] = 1;
-	L->keys = keys.p;
-	keys.p = NULL;
-	db->lit[f] = L;
-	db->n_lit[f] = n_cand;
-	L = NULL;
-	rc = 0;
 out:
+	free(in);
+	free(taken);
 	if (rc < 0)
-		rc = plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
-	lit_free(L);
-	free(keys.p);
-	free(cand);
-	return rc;
+		return plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
+	return 0;
 }
 
 /* Compile field @f's rules but those in @on_lit; 0 with db->db[f] NULL
@@ -1469,7 +1034,7 @@ void dp_rules_db_free(struct dp_rules_db *db)
 		if (db->db[f])
 			hs_free_database(db->db[f]);
 		free(db->expr_rule[f]);
-		lit_free(db->lit[f]);
+		dp_literal_free(db->lit[f]);
 	}
 	for (uint32_t i = 0; db->scratch && i < db->n_scratch; i++)
 		if (db->scratch[i])
@@ -1510,126 +1075,10 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	return 0;
 }
 
-/* The slot of key v[0..len) with hash @h in @t, or NULL. */
-static inline const struct lit_slot *lit_find(const struct dp_rules_lit *L,
-					      const struct lit_table *t, uint64_t h,
-					      const char *v, size_t len)
+/* dp_literal_scan's callback: the same count and callback as a Hyperscan match. */
+static void on_lit_match(void *vctx, uint32_t ri)
 {
-	uint16_t tag = lit_tag(h);
-
-	for (uint32_t i = lit_home(h, t->shift); t->tag[i]; i = (i + 1) & t->mask) {
-		const struct lit_slot *s = &t->slot[i];
-
-		if (t->tag[i] == tag && s->hash == h && s->len == len &&
-		    lit_eq(v, L->keys + s->key, len))
-			return s;
-	}
-	return NULL;
-}
-
-/* The rules of slot @s whose key sits at @v; @whole: v is the whole value
- * (exact rules apply too, not only suffix rules). */
-static inline void lit_hits(const struct dp_rules_lit *L, const struct lit_slot *s,
-			    const char *v, bool whole, struct scan_ctx *c)
-{
-	for (uint32_t k = s->ref; k < s->ref + s->n_ref; k++) {
-		const struct lit_ref *r = &L->ref[k];
-
-		if (!whole && !r->suffix)
-			continue;
-		if (!r->caseless && memcmp(v, L->keys + r->raw, s->len))
-			continue;
-		rule_hit(c, r->rule);
-	}
-}
-
-/* Look up suffix v[p..e) (hash @h) in the end table. */
-static inline void lit_end_one(const struct dp_rules_lit *L, const char *v, size_t e,
-			       size_t p, uint64_t h, struct scan_ctx *c)
-{
-	const struct lit_table *t = &L->end;
-	const struct lit_slot *s;
-	size_t len = e - p;
-
-	if (len < t->min_len || len > t->max_len)
-		return;
-	s = lit_find(L, t, h, v + p, len);
-	if (s)
-		lit_hits(L, s, v + p, p == 0, c);
-}
-
-/*
- * Exact and suffix rules on v[0..e): the value's 8-byte words from the end
- * (lit_hash_end's order), each suffix that starts at a '.' or '@' (or at 0:
- * the whole value) looked up as its word is reached.
- */
-static void lit_scan_end(const struct dp_rules_lit *L, const char *v, size_t e,
-			 struct scan_ctx *c)
-{
-	size_t lim = e < L->end.max_len ? e : L->end.max_len, j8 = 0;
-	uint64_t st = LIT_SEED;          /* hash state after j8 / 8 words */
-
-	for (; j8 < lim && j8 + 8 <= e; j8 += 8) {
-		size_t base = e - j8 - 8;          /* value offset of the word */
-		uint64_t w = lit_le64(v + base), fw = lit_fold64(w);
-		uint64_t next = lit_mix(st, fw), m = lit_seps(w);
-
-		if (!base)
-			m |= 0x80;                 /* the whole value */
-		for (; m; m &= m - 1) {
-			unsigned b = (unsigned)__builtin_ctzll(m) >> 3;
-
-			/* suffix from base + b: head = bytes b..7 of the word */
-			lit_end_one(L, v, e, base + b, b ? lit_mix(st, fw >> (8 * b)) : next, c);
-		}
-		st = next;
-	}
-	if (j8 < lim && j8 < e) {                  /* the first e - j8 < 8 bytes */
-		size_t r = e - j8;
-		uint64_t w = lit_le_part(v, r), fw = lit_fold64(w), m = lit_seps(w) | 0x80;
-
-		for (; m; m &= m - 1) {
-			unsigned b = (unsigned)__builtin_ctzll(m) >> 3;
-
-			lit_end_one(L, v, e, b, lit_mix(st, fw >> (8 * b)), c);
-		}
-	}
-}
-
-/* Prefix rules: the value's first bytes at each prefix key length. */
-static void lit_scan_pre(const struct dp_rules_lit *L, const char *v, size_t n,
-			 struct scan_ctx *c)
-{
-	const struct lit_slot *s;
-	uint64_t st = LIT_SEED;          /* hash state after j8 / 8 words */
-	size_t j8 = 0;
-
-	for (uint32_t k = 0; k < L->n_pre_lens && L->pre_lens[k] <= n; k++) {
-		size_t len = L->pre_lens[k], r = len % 8;
-		uint64_t h;
-
-		for (; j8 + 8 <= len; j8 += 8)
-			st = lit_mix(st, lit_fold64(lit_le64(v + j8)));
-		h = st;
-		if (r)
-			h = lit_mix(st, lit_fold64(j8 + 8 <= n ?
-						   lit_le64(v + j8) & ((1ull << (8 * r)) - 1) :
-						   lit_le_part(v + j8, r)));
-		s = lit_find(L, &L->pre, h, v, len);
-		if (s)
-			lit_hits(L, s, v, true, c);
-	}
-}
-
-static void lit_scan(const struct dp_rules_lit *L, const char *v, size_t n,
-		     struct scan_ctx *c)
-{
-	size_t e = n && v[n - 1] == '\n' ? n - 1 : n;    /* $ before a final \n */
-
-	if (L->end.slot && e >= L->end.min_len)
-		lit_scan_end(L, v, e, c);
-	if (L->pre.slot && n >= L->pre.min_len)
-		lit_scan_pre(L, v, n, c);
+	rule_hit(vctx, ri);
 }
 
 int dp_rules_scan(const struct dp_rules_db *db, uint32_t slot, unsigned field,
@@ -1652,7 +1101,7 @@ int dp_rules_scan(const struct dp_rules_db *db, uint32_t slot, unsigned field,
 	c.ctx = ctx;
 	c.count = 0;
 	if (db->lit[field])
-		lit_scan(db->lit[field], p, n, &c);
+		dp_literal_scan(db->lit[field], p, n, on_lit_match, &c);
 	if (!db->db[field])
 		return c.count;
 	e = hs_scan(db->db[field], p, (unsigned int)n, 0, db->scratch[slot], on_match, &c);

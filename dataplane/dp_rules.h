@@ -25,8 +25,8 @@
  *
  * Literal fast path: a rule whose pattern is a pure literal LIT in one of
  * the shapes ^LIT$, LIT$ with LIT starting with "\." or "@", or ^LIT
- * (the exact rules are in dp_rules.c) is answered by hash lookups, never by
- * Hyperscan, with the same matches, hits and counts. db->db[f] holds only
+ * (the exact rules are in dp_literal.c) is answered by hash lookups, never
+ * by Hyperscan, with the same matches, hits and counts. db->db[f] holds only
  * field f's other rules, so it is NULL when all of them (or none) are on
  * the fast path; db->n_lit[f] counts those that are.
  * Test only: MXS_RULES_NO_FASTPATH set (non-empty, not "0") in the
@@ -75,8 +75,8 @@ struct dp_rules_db {
 	uint64_t *hits;                      /* [slot * hits_stride + rule index] */
 	uint32_t hits_stride;                /* rule count rounded up to a cache line */
 	char *strings;                       /* file names, msgs, patterns */
-	/* literal fast path of field f (opaque, dp_rules.c); NULL: none */
-	struct dp_rules_lit *lit[MXS_FIELD_COUNT];
+	/* literal fast path of field f (opaque, dp_literal.h); NULL: none */
+	struct dp_literal *lit[MXS_FIELD_COUNT];
 	uint32_t n_lit[MXS_FIELD_COUNT];     /* field f's rules on the fast path */
 };
 
