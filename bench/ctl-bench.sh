@@ -3,7 +3,10 @@
 # Runs ctl-bench against real DNS servers on loopback: rbldnsd with three
 # ip4set zones (10% of the benchmark's clients each, plus 127.0.0.2) behind
 # unbound (stub zones for the three lists; PTR and A local data for the
-# clients, NXDOMAIN for the rest). The data comes from `ctl-bench --gen`,
+# clients, NXDOMAIN for the rest), and the same servers as list_resolvers
+# sets them up: DNSBL queries straight to rbldnsd, PTR and A through unbound
+# (ctl-bench runs that section whenever it gets both --resolver and
+# --rbldnsd). The data comes from `ctl-bench --gen`,
 # so the program checks every verdict against the function that wrote it.
 # Servers are stopped and the data removed on exit. A benchmark, never a
 # test: it prints figures; its exit status is ctl-bench's (3: setup).

@@ -3,7 +3,9 @@
  * ctl-bench: client addresses classified per second by the control plane's
  * lookups (ctl_lookup on ctl_dns on c-ares): three DNSBL zones plus FCrDNS
  * (PTR, then A for each PTR name), against real servers (rbldnsd behind
- * unbound; bench/ctl-bench.sh starts them), against a built-in responder
+ * unbound; bench/ctl-bench.sh starts them), against the same servers as
+ * list_resolvers sets them up (the DNSBL queries straight to rbldnsd on a
+ * second ctl_dns, PTR and A through unbound), against a built-in responder
  * that answers the same data for next to nothing (our side alone: the
  * I/O ceiling), and against that responder holding every answer back
  * --rtt-ms (a list across the network: what batching is for).
@@ -83,7 +85,8 @@
 #define RAW_TIMEOUT_NS 1000000000ull
 #define RAW_BATCH 64
 #define PACED_S 2                   /* seconds of arrivals in a paced run */
-#define MAX_RUNS (3 * (MAX_INFLIGHTS + MAX_INFLIGHTS + 3))
+#define N_SECTIONS 4                /* sets of servers */
+#define MAX_RUNS (N_SECTIONS * (MAX_INFLIGHTS + MAX_INFLIGHTS + 3))
 #define RTT_N 10000u                /* batched addresses with --rtt-ms */
 
 static const char *const def_zones[N_ZONES] = {
@@ -102,13 +105,15 @@ struct opts {
 	int raw, responder;
 };
 
-/* Who answers: unbound (a) in front of rbldnsd (b), or the responder (a). */
+/* Who answers: unbound (a) in front of rbldnsd (b), unbound (a) for PTR
+ * and A with rbldnsd (b) asked directly for the lists, or the responder (a). */
 struct servers {
 	const char *name;            /* "unbound+rbldnsd" or "responder" */
 	const char *a_name, *b_name; /* column heads */
 	char addr[64];               /* what ctl_dns asks, IP:PORT */
 	pid_t pid_a, pid_b;
 	uint16_t port_a, port_b;
+	char list_addr[64];          /* list_resolvers IP:PORT; "": lists ask addr */
 };
 
 /* ---- small helpers ---- */
@@ -535,28 +540,64 @@ static void fill_obs(struct mxs_observation *o, uint32_t i)
 }
 
 /* One turn of the daemon's loop: poll the DNS sockets, process. */
-static void pump(struct ctl_dns *d, int64_t max_wait_ns)
+/* One loop turn over @d and, when not NULL, @d2 (list_resolvers' client),
+ * as mxscreend polls both. */
+static void pump(struct ctl_dns *d, struct ctl_dns *d2, int64_t max_wait_ns)
 {
 	struct pollfd fds[MAX_FDS];
-	int to_ms = -1, n = ctl_dns_pollfds(d, fds, MAX_FDS, &to_ms);
+	int to_ms = -1, to2 = -1, n = ctl_dns_pollfds(d, fds, MAX_FDS, &to_ms), n2 = 0;
 	int64_t w = max_wait_ns;
 	struct timespec ts;
 
+	if (d2) {
+		n2 = ctl_dns_pollfds(d2, fds + n, MAX_FDS - n, &to2);
+		if (to2 >= 0 && (to_ms < 0 || to2 < to_ms))
+			to_ms = to2;
+	}
 	if (to_ms >= 0 && (int64_t)to_ms * 1000000 < w)
 		w = (int64_t)to_ms * 1000000;
 	if (w < 0)
 		w = 0;
 	ts.tv_sec = (time_t)(w / 1000000000);
 	ts.tv_nsec = (long)(w % 1000000000);
-	if (ppoll(fds, (nfds_t)n, &ts, NULL) < 0 && errno != EINTR)
+	if (ppoll(fds, (nfds_t)(n + n2), &ts, NULL) < 0 && errno != EINTR)
 		die("poll: %s", strerror(errno));
 	ctl_dns_process(d, fds, n);
+	if (d2)
+		ctl_dns_process(d2, fds + n, n2);
 }
 
-static void turn(struct run *r, struct ctl_dns *d, int64_t max_wait_ns)
+static void turn(struct run *r, struct ctl_dns *d, struct ctl_dns *d2, int64_t max_wait_ns)
 {
-	pump(d, max_wait_ns);
+	int due;
+
+	pump(d, d2, max_wait_ns);
+	due = now_ns() >= r->drops.next_ns;
 	drops_sample(&r->drops, d, 0);
+	if (d2 && due)
+		drops_sample(&r->drops, d2, 1);
+}
+
+/* The counters of both clients, added. */
+static void dns_stats_sum(struct ctl_dns_stats *s, const struct ctl_dns *d, const struct ctl_dns *d2)
+{
+	const struct ctl_dns_stats *b;
+
+	*s = *ctl_dns_stats(d);
+	if (!d2)
+		return;
+	b = ctl_dns_stats(d2);
+	s->queries += b->queries;
+	s->sent += b->sent;
+	s->merged += b->merged;
+	s->cache_hits += b->cache_hits;
+	s->cache_misses += b->cache_misses;
+	s->ok += b->ok;
+	s->none += b->none;
+	s->errors += b->errors;
+	s->timeouts += b->timeouts;
+	s->inflight += b->inflight;
+	s->queued += b->queued;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -637,7 +678,7 @@ static void run_lookups(const struct opts *o, struct ctl_conf *conf, struct run 
 		.ttl_max = conf->cache_ttl_max, .error_ttl = conf->error_ttl, .cache_max = 100000,
 	};
 	struct ctl_lookup_params lp = { .conf = conf, .done = on_done, .ctx = r };
-	struct ctl_dns *d;
+	struct ctl_dns *d, *d2 = NULL;
 	struct ctl_lookup *l;
 	struct usage u0, u1;
 	uint64_t t0, t1, *sorted;
@@ -648,7 +689,16 @@ static void run_lookups(const struct opts *o, struct ctl_conf *conf, struct run 
 	d = ctl_dns_create(&dp);
 	if (!d)
 		die("ctl_dns_create: %s", strerror(errno));
+	if (conf->n_list_resolvers) {
+		/* list_resolvers: a second client, as mxscreend builds it */
+		dp.servers = conf->list_resolvers;
+		dp.n_servers = conf->n_list_resolvers;
+		d2 = ctl_dns_create(&dp);
+		if (!d2)
+			die("ctl_dns_create: %s", strerror(errno));
+	}
 	lp.dns = d;
+	lp.list_dns = d2;
 	l = ctl_lookup_create(&lp);
 	if (!l)
 		die("ctl_lookup_create: %s", strerror(errno));
@@ -675,7 +725,7 @@ static void run_lookups(const struct opts *o, struct ctl_conf *conf, struct run 
 
 			for (uint32_t w = 0; w < wave && next < r->n; w++)
 				submit(r, l, next++, t);
-			turn(r, d, next < r->n ? 0 : 100000000);
+			turn(r, d, d2, next < r->n ? 0 : 100000000);
 		}
 		break;
 	case K_PACED: {
@@ -692,9 +742,9 @@ static void run_lookups(const struct opts *o, struct ctl_conf *conf, struct run 
 				w++;
 			}
 			if (next < r->n && w < wave)
-				turn(r, d, (int64_t)(t0 + (uint64_t)((double)next * gap)) - (int64_t)now_ns());
+				turn(r, d, d2, (int64_t)(t0 + (uint64_t)((double)next * gap)) - (int64_t)now_ns());
 			else
-				turn(r, d, next < r->n ? 0 : 100000000);
+				turn(r, d, d2, next < r->n ? 0 : 100000000);
 		}
 		break;
 	}
@@ -702,7 +752,7 @@ static void run_lookups(const struct opts *o, struct ctl_conf *conf, struct run 
 		for (uint32_t j = 0; j < r->n; j++) {
 			submit(r, l, j, now_ns());
 			while (!r->seen[j] && !stalled(r))
-				turn(r, d, 100000000);
+				turn(r, d, d2, 100000000);
 			if (!r->seen[j])
 				break;
 		}
@@ -711,11 +761,14 @@ static void run_lookups(const struct opts *o, struct ctl_conf *conf, struct run 
 	t1 = now_ns();
 	usage_take(r->sv, &u1);
 	usage_diff(&u0, &u1, &r->cpu, &r->sys, &r->srv_a, &r->srv_b, &r->others, &r->drops_a, &r->drops_b);
-	r->dns = *ctl_dns_stats(d);
+	dns_stats_sum(&r->dns, d, d2);
 	drops_sample(&r->drops, d, 1);
+	if (d2)
+		drops_sample(&r->drops, d2, 1);
 	r->drops_ours = drops_total(&r->drops);
 	/* teardown order of ctl_lookup.h */
 	ctl_lookup_close(l);
+	ctl_dns_free(d2);
 	ctl_dns_free(d);
 	ctl_lookup_free(l);
 
@@ -1580,13 +1633,26 @@ static void parse_zones(struct opts *o, const char *s)
 	}
 }
 
-/* The config mxscreend would run with: the zones, one resolver. */
-static struct ctl_conf *make_conf(const struct opts *o, const char *resolver)
+/* IP:PORT into @r. */
+static void set_server(struct ctl_resolver *r, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+
+	if (!colon || (size_t)(colon - s) >= sizeof(r->host))
+		die("resolver %s: want IP:PORT", s);
+	memset(r, 0, sizeof(*r));
+	memcpy(r->host, s, (size_t)(colon - s));
+	r->port = (uint16_t)num(colon + 1, "resolver port", 1, 65535);
+}
+
+/* The config mxscreend would run with: the zones, one resolver, and one
+ * list resolver when @list_resolver is not empty. */
+static struct ctl_conf *make_conf(const struct opts *o, const char *resolver,
+				  const char *list_resolver)
 {
 	struct ctl_conf *c = ctl_conf_defaults();
 	char sites[4 * (CTL_ZONE_MAX + 8)], err[256];
 	size_t off = 0;
-	const char *colon;
 
 	if (!c)
 		die("out of memory");
@@ -1597,13 +1663,13 @@ static struct ctl_conf *make_conf(const struct opts *o, const char *resolver)
 	c->dnsbl = NULL;
 	if (ctl_sites_parse(sites, &c->dnsbl, &c->n_dnsbl, err, sizeof(err)) < 0)
 		die("dnsbl_sites: %s", err);
-	colon = strrchr(resolver, ':');
-	if (!colon || (size_t)(colon - resolver) >= sizeof(c->resolvers[0].host))
-		die("resolver %s: want IP:PORT", resolver);
 	memset(c->resolvers, 0, sizeof(c->resolvers));
-	memcpy(c->resolvers[0].host, resolver, (size_t)(colon - resolver));
-	c->resolvers[0].port = (uint16_t)num(colon + 1, "resolver port", 1, 65535);
+	set_server(&c->resolvers[0], resolver);
 	c->n_resolvers = 1;
+	if (list_resolver && *list_resolver) {
+		set_server(&c->list_resolvers[0], list_resolver);
+		c->n_list_resolvers = 1;
+	}
 	c->dns_timeout_ms = o->timeout_ms;
 	return c;
 }
@@ -1630,13 +1696,17 @@ static void run_section(const struct opts *o, const struct servers *sv, uint32_t
 			uint32_t one_n, int paced, struct run *runs, size_t *n_runs,
 			struct verdict_sum *vs)
 {
-	struct ctl_conf *conf = make_conf(o, sv->addr);
+	struct ctl_conf *conf = make_conf(o, sv->addr, sv->list_addr);
 	uint32_t first_one = n + one_n <= NET_SIZE ? n : 0;
 	struct run *r;
 
 	memset(vs, 0, sizeof(*vs));
 	vs->sv = sv;
-	printf("\nservers: %s at %s\n", sv->name, sv->addr);
+	if (sv->list_addr[0])
+		printf("\nservers: %s: lists at %s, PTR and A at %s\n", sv->name, sv->list_addr,
+		       sv->addr);
+	else
+		printf("\nservers: %s at %s\n", sv->name, sv->addr);
 	print_head(sv);
 	for (uint32_t k = 0; k < o->n_inflight; k++) {
 		r = new_run(runs, n_runs, sv, K_BATCH, o->inflight[k], n);
@@ -1769,11 +1839,13 @@ int main(int argc, char **argv)
 		{ "json", 1, 0, 'j' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	static struct run runs[MAX_RUNS];
-	struct servers real = { "unbound+rbldnsd", "unb", "rbl", "", 0, 0, 0, 0 };
-	struct servers resp = { "built-in responder", "resp", "-", "", 0, 0, 0, 0 };
+	struct servers real = { "unbound+rbldnsd", "unb", "rbl", "", 0, 0, 0, 0, "" };
+	struct servers direct = { "rbldnsd direct + unbound for rDNS", "unb", "rbl", "", 0, 0, 0, 0,
+				  "" };
+	struct servers resp = { "built-in responder", "resp", "-", "", 0, 0, 0, 0, "" };
 	static char rtt_name[64];
-	struct servers rtt = { rtt_name, "resp", "-", "", 0, 0, 0, 0 };
-	struct verdict_sum vs[3];
+	struct servers rtt = { rtt_name, "resp", "-", "", 0, 0, 0, 0, "" };
+	struct verdict_sum vs[N_SECTIONS];
 	struct raw raws[8];
 	struct opts o;
 	struct sockaddr_in sa;
@@ -1870,6 +1942,16 @@ int main(int argc, char **argv)
 		real.port_a = parse_hostport(o.resolver, &sa);
 		real.port_b = o.rbldnsd ? parse_hostport(o.rbldnsd, &sa) : 0;
 		run_section(&o, &real, o.n, o.one_n, 1, runs, &n_runs, &vs[n_vs++]);
+	}
+	if (o.resolver && o.rbldnsd) {
+		/* list_resolvers = rbldnsd, resolvers = unbound (PTR, A) */
+		direct.pid_a = real.pid_a;
+		direct.pid_b = real.pid_b;
+		direct.port_a = real.port_a;
+		direct.port_b = real.port_b;
+		snprintf(direct.addr, sizeof(direct.addr), "%s", o.resolver);
+		snprintf(direct.list_addr, sizeof(direct.list_addr), "%s", o.rbldnsd);
+		run_section(&o, &direct, o.n, o.one_n, 1, runs, &n_runs, &vs[n_vs++]);
 	}
 	if (o.responder) {
 		responder_start(&o, &resp, 0);

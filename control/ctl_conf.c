@@ -373,6 +373,8 @@ static int parse_resolver(struct conf_ctx *x, const char *key, const char *s,
 	return 0;
 }
 
+/* resolvers, list_resolvers: the array at k->off, its count at k->off_n;
+ * k->lo set: an empty list is allowed and means "use resolvers". */
 static int set_resolvers(struct conf_ctx *x, const struct conf_key *k, const char *val)
 {
 	struct ctl_resolver rs[CTL_MAX_RESOLVERS];
@@ -388,11 +390,11 @@ static int set_resolvers(struct conf_ctx *x, const struct conf_key *k, const cha
 			return rc;
 		n++;
 	}
-	if (n == 0)
+	if (n == 0 && !k->lo)
 		return why(x, "%s: empty list (leave the key out to use %s)", k->name,
 			   RESOLV_CONF_DEFAULT);
-	memcpy(x->c->resolvers, rs, sizeof(rs));
-	x->c->n_resolvers = n;
+	memcpy(field(x->c, k->off), rs, sizeof(rs));
+	*(size_t *)field(x->c, k->off_n) = n;
 	return 0;
 }
 
@@ -800,7 +802,8 @@ bad:
 static const struct conf_key conf_keys[] = {
 	{ "dnsbl_sites", set_sites, F(dnsbl), F(n_dnsbl), 0, 0 },
 	{ "rhsbl_sites", set_sites, F(rhsbl), F(n_rhsbl), 0, 0 },
-	{ "resolvers", set_resolvers, 0, 0, 0, 0 },
+	{ "resolvers", set_resolvers, F(resolvers), F(n_resolvers), 0, 0 },
+	{ "list_resolvers", set_resolvers, F(list_resolvers), F(n_list_resolvers), 1, 0 },
 	{ "local_zones", set_local_zones, 0, 0, 0, 0 },
 	{ "fcrdns_weight", set_int, F(fcrdns_weight), 0, -CTL_WEIGHT_MAX, CTL_WEIGHT_MAX },
 	{ "no_ptr_weight", set_int, F(no_ptr_weight), 0, -CTL_WEIGHT_MAX, CTL_WEIGHT_MAX },

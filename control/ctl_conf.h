@@ -52,6 +52,10 @@ struct ctl_conf {
 	size_t n_rhsbl;
 	struct ctl_resolver resolvers[CTL_MAX_RESOLVERS]; /* default: /etc/resolv.conf */
 	size_t n_resolvers;
+	/* list_resolvers: DNS servers for the list zones (DNSBL, RHSBL, health
+	 * probes); default none: the lists use resolvers too */
+	struct ctl_resolver list_resolvers[CTL_MAX_RESOLVERS];
+	size_t n_list_resolvers;
 	struct ctl_local_zone *local_zones;   /* local_zones = zone:type:path ... */
 	size_t n_local_zones;
 	int fcrdns_weight;            /* default 1 */

@@ -2,8 +2,9 @@
 /*
  * ctl_lookup: per-observation lookup jobs (see ctl_lookup.h). A job owns
  * one ticket per query it has out; each answer fills its slot and the last
- * one decides. Teardown order: ctl_dns_free (pending answers arrive as
- * errors and jobs end silently), then ctl_lookup_free.
+ * one decides. Teardown order: ctl_lookup_close, ctl_dns_free of both
+ * clients (pending answers arrive as errors and jobs end silently), then
+ * ctl_lookup_free.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -310,6 +311,7 @@ static int ask(struct job *j, const char *name, int type, uint8_t kind, uint16_t
 {
 	struct ctl_lookup *l = j->l;
 	struct ticket *t;
+	struct ctl_dns *d = l->p.dns;
 	int r;
 
 	if (j->n_tickets == (size_t)(l->dnsbl.n + 2 * l->rhsbl.n + 1 + CTL_LOOKUP_MAX_PTR))
@@ -318,8 +320,11 @@ static int ask(struct job *j, const char *name, int type, uint8_t kind, uint16_t
 	t->job = j;
 	t->kind = kind;
 	t->idx = idx;
-	r = l->p.fresh ? ctl_dns_query_fresh(l->p.dns, name, type, on_answer, t)
-		       : ctl_dns_query(l->p.dns, name, type, on_answer, t);
+	/* list zones to the list servers; PTR and forward lookups stay on dns */
+	if (l->p.list_dns && (kind == T_DNSBL || kind == T_RHSBL_HELO || kind == T_RHSBL_MAIL))
+		d = l->p.list_dns;
+	r = l->p.fresh ? ctl_dns_query_fresh(d, name, type, on_answer, t)
+		       : ctl_dns_query(d, name, type, on_answer, t);
 	if (r == 0)
 		j->pending++;
 	return r;

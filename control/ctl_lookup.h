@@ -4,7 +4,8 @@
  * For the client address: each distinct dnsbl_sites zone (DNS, or the
  * in-process local zone of that name), then the PTR and, for every PTR
  * name, its A or AAAA (forward confirmation). For the HELO domain and the
- * MAIL FROM domain (IP literals skipped): each rhsbl_sites zone. All
+ * MAIL FROM domain (IP literals skipped): each rhsbl_sites zone. Zone
+ * queries go to list_dns (list_resolvers) when set, the others to dns. All
  * queries of all pending observations go out together (ctl_dns batches,
  * merges identical in-flight queries and caches), so concurrent flows from
  * one address share one lookup. When the last answer is in, the policy
@@ -42,7 +43,8 @@ typedef void (*ctl_lookup_done_fn)(void *ctx, const struct ctl_lookup_detail *d)
 
 struct ctl_lookup_params {
 	const struct ctl_conf *conf;
-	struct ctl_dns *dns;
+	struct ctl_dns *dns;                    /* PTR and forward A/AAAA (FCrDNS) */
+	struct ctl_dns *list_dns;               /* DNSBL and RHSBL zones; NULL: dns */
 	struct ctl_zone *const *local;          /* like conf->local_zones, may hold NULL */
 	ctl_lookup_done_fn done;
 	void *ctx;
@@ -62,7 +64,8 @@ struct ctl_lookup_stats {
 struct ctl_lookup;
 
 struct ctl_lookup *ctl_lookup_create(const struct ctl_lookup_params *p);
-/* From now on, jobs that finish end silently (call before ctl_dns_free). */
+/* From now on, jobs that finish end silently (call before ctl_dns_free of
+ * both clients). */
 void ctl_lookup_close(struct ctl_lookup *l);
 /* Frees pending jobs without calling done. NULL-safe. */
 void ctl_lookup_free(struct ctl_lookup *l);

@@ -2,7 +2,8 @@
 /*
  * mxscreend: the control plane daemon. Foreground (systemd style), logs to
  * stderr. One event loop: observations from the dataplane link become
- * lookup jobs; all their DNS queries go out together each turn; every
+ * lookup jobs; all their DNS queries go out together each turn (list zones
+ * to list_resolvers when set, through a second DNS client); every
  * finished job becomes a verdict, written to the verdict log and handed, in
  * one batch per turn, to every verdict sink (the dataplane mirror, and the
  * pinned BPF maps when bpf = yes, whose expired entries are swept once a
@@ -46,9 +47,10 @@ struct daemon {
 	const char *conf_path;
 	struct ctl_conf *conf;
 	struct ctl_zone **zones;       /* like conf->local_zones */
-	struct ctl_dns *dns;
+	struct ctl_dns *dns;           /* resolvers: PTR, forward A/AAAA */
+	struct ctl_dns *list_dns;      /* list_resolvers, or NULL: lists use dns */
 	struct ctl_lookup *lookup;
-	struct ctl_health *health;
+	struct ctl_health *health;     /* probes on list_dns, else dns */
 	const char *probe_zones[256];
 	uint8_t probe_is_domain[256];
 	struct ctl_link *link;
@@ -164,7 +166,7 @@ static int build(struct daemon *d, struct ctl_conf *c, char *err, size_t errlen)
 		.ttl_max = c->cache_ttl_max, .error_ttl = c->error_ttl, .cache_max = 100000,
 	};
 	struct ctl_lookup_params lp = { .conf = c, .done = on_done, .ctx = d };
-	struct ctl_dns *dns;
+	struct ctl_dns *dns, *list_dns = NULL;
 	struct ctl_lookup *lookup;
 
 	if (!zones) {
@@ -181,11 +183,23 @@ static int build(struct daemon *d, struct ctl_conf *c, char *err, size_t errlen)
 		}
 	}
 	dns = ctl_dns_create(&dp);
+	if (dns && c->n_list_resolvers) {
+		/* the list servers: same timeouts and cache, their own client */
+		dp.servers = c->list_resolvers;
+		dp.n_servers = c->n_list_resolvers;
+		list_dns = ctl_dns_create(&dp);
+		if (!list_dns) {
+			ctl_dns_free(dns);
+			dns = NULL;
+		}
+	}
 	lp.dns = dns;
+	lp.list_dns = list_dns;
 	lp.local = zones;
 	lookup = dns ? ctl_lookup_create(&lp) : NULL;
 	if (!lookup) {
 		snprintf(err, errlen, "cannot start the DNS client: %s", strerror(errno));
+		ctl_dns_free(list_dns);
 		ctl_dns_free(dns);
 		zones_free(zones, c->n_local_zones);
 		return -ENOMEM;
@@ -193,7 +207,9 @@ static int build(struct daemon *d, struct ctl_conf *c, char *err, size_t errlen)
 	/* Retire the old set: pending answers end as errors, silently. */
 	if (d->lookup) {
 		ctl_lookup_close(d->lookup);
-		ctl_dns_free(d->dns);   /* probe callbacks run here: health after */
+		/* probe callbacks run here: health after */
+		ctl_dns_free(d->list_dns);
+		ctl_dns_free(d->dns);
 		ctl_health_free(d->health);
 		d->health = NULL;
 		ctl_lookup_free(d->lookup);
@@ -203,8 +219,9 @@ static int build(struct daemon *d, struct ctl_conf *c, char *err, size_t errlen)
 	d->conf = c;
 	d->zones = zones;
 	d->dns = dns;
+	d->list_dns = list_dns;
 	d->lookup = lookup;
-	d->health = ctl_health_create(dns, d->probe_zones, d->probe_is_domain,
+	d->health = ctl_health_create(list_dns ? list_dns : dns, d->probe_zones, d->probe_is_domain,
 				      ctl_lookup_dns_zones(lookup, d->probe_zones,
 							   d->probe_is_domain, 256),
 				      c->health_interval, on_health, d);
@@ -299,6 +316,30 @@ static void mkdir_parent(const char *path)
 	}
 }
 
+/* Both DNS clients' descriptors into @fds: dns's first (the count
+ * returned), then list_dns's (*ret_nl). *timeout_ms: the earlier of theirs
+ * (-1: none). */
+static int dns_pollfds(struct daemon *d, struct pollfd *fds, int max, int *timeout_ms, int *ret_nl)
+{
+	int nd, t2 = -1;
+
+	nd = ctl_dns_pollfds(d->dns, fds, max, timeout_ms);
+	*ret_nl = 0;
+	if (!d->list_dns)
+		return nd;
+	*ret_nl = ctl_dns_pollfds(d->list_dns, fds + nd, max - nd, &t2);
+	if (t2 >= 0 && (*timeout_ms < 0 || t2 < *timeout_ms))
+		*timeout_ms = t2;
+	return nd;
+}
+
+static void dns_process(struct daemon *d, const struct pollfd *fds, int nd, int nl)
+{
+	ctl_dns_process(d->dns, fds, nd);
+	if (d->list_dns)
+		ctl_dns_process(d->list_dns, fds + nd, nl);
+}
+
 /* Before taking observations, learn which zones are healthy. */
 static void first_probes(struct daemon *d)
 {
@@ -309,10 +350,13 @@ static void first_probes(struct daemon *d)
 		return;
 	ctl_health_tick(d->health, mono_s());
 	while (ctl_health_busy(d->health) && mono_s() < deadline && !stop_flag) {
-		int timeout = 100, n = ctl_dns_pollfds(d->dns, fds, MAX_FDS, &timeout);
+		int timeout = 100, nd, nl;
 
-		poll(fds, (nfds_t)n, timeout);
-		ctl_dns_process(d->dns, fds, n);
+		nd = dns_pollfds(d, fds, MAX_FDS, &timeout, &nl);
+		if (timeout < 0 || timeout > 100)
+			timeout = 100;
+		poll(fds, (nfds_t)(nd + nl), timeout);
+		dns_process(d, fds, nd, nl);
 	}
 }
 
@@ -321,23 +365,23 @@ static void loop(struct daemon *d)
 	struct pollfd fds[MAX_FDS];
 
 	while (!stop_flag) {
-		int nl, nd, timeout = 1000;
+		int nl, nd, nld, timeout = 1000;
 
 		if (hup_flag) {
 			hup_flag = 0;
 			reload(d);
 		}
 		nl = ctl_link_pollfds(d->link, fds, MAX_FDS);
-		nd = ctl_dns_pollfds(d->dns, fds + nl, MAX_FDS - nl, &timeout);
+		nd = dns_pollfds(d, fds + nl, MAX_FDS - nl, &timeout, &nld);
 		/* Wake at least once a second: health probes and signals. */
 		if (timeout < 0 || timeout > 1000)
 			timeout = 1000;
-		if (poll(fds, (nfds_t)(nl + nd), timeout) < 0 && errno != EINTR)
+		if (poll(fds, (nfds_t)(nl + nd + nld), timeout) < 0 && errno != EINTR)
 			break;
 		if (d->health)
 			ctl_health_tick(d->health, mono_s());
 		ctl_link_process(d->link, fds, nl, on_obs, d);
-		ctl_dns_process(d->dns, fds + nl, nd);
+		dns_process(d, fds + nl, nd, nld);
 		flush_batch(d);
 		if (d->bpf && mono_s() != d->last_sweep) {
 			d->last_sweep = mono_s();
@@ -436,6 +480,7 @@ int main(int argc, char **argv)
 	ctl_bpf_close(d.bpf);
 	ctl_link_free(d.link);
 	ctl_lookup_close(d.lookup);
+	ctl_dns_free(d.list_dns);
 	ctl_dns_free(d.dns);
 	ctl_health_free(d.health);
 	ctl_lookup_free(d.lookup);

@@ -76,6 +76,11 @@ static void check_same(const struct ctl_conf *a, const struct ctl_conf *b)
 		CHECK_EQ_STR(a->resolvers[i].host, b->resolvers[i].host);
 		CHECK_EQ_INT(a->resolvers[i].port, b->resolvers[i].port);
 	}
+	CHECK_EQ_INT(a->n_list_resolvers, b->n_list_resolvers);
+	for (size_t i = 0; i < a->n_list_resolvers && i < b->n_list_resolvers; i++) {
+		CHECK_EQ_STR(a->list_resolvers[i].host, b->list_resolvers[i].host);
+		CHECK_EQ_INT(a->list_resolvers[i].port, b->list_resolvers[i].port);
+	}
 	CHECK_EQ_INT(a->n_local_zones, b->n_local_zones);
 	for (size_t i = 0; i < a->n_local_zones && i < b->n_local_zones; i++) {
 		CHECK_EQ_STR(a->local_zones[i].zone, b->local_zones[i].zone);
@@ -399,6 +404,16 @@ static const struct {
 	  "@:1: resolvers: more than 8 resolvers" },
 	{ "resolvers =", "@:1: resolvers: empty list (leave the key out to use /etc/resolv.conf)" },
 	{ "resolvers = ,", "@:1: resolvers: empty list (leave the key out to use /etc/resolv.conf)" },
+	/* list_resolvers: the resolvers syntax; empty is the default */
+	{ "list_resolvers = rbl.example.net",
+	  "@:1: list_resolvers: 'rbl.example.net' is not an IP address (host names are not resolved here)" },
+	{ "list_resolvers = 192.0.2.1:0", "@:1: list_resolvers: bad port in '192.0.2.1:0'" },
+	{ "list_resolvers = [::1]:99999", "@:1: list_resolvers: bad port in '[::1]:99999'" },
+	{ "list_resolvers = [::1", "@:1: list_resolvers: bad address '[::1'" },
+	{ "list_resolvers = 1.1.1.1 2.2.2.2 3.3.3.3 4.4.4.4 5.5.5.5 6.6.6.6 7.7.7.7 8.8.8.8 9.9.9.9",
+	  "@:1: list_resolvers: more than 8 resolvers" },
+	{ "list_resolvers = 127.0.0.1\nlist_resolvers = 127.0.0.2",
+	  "@:2: duplicate key 'list_resolvers' (first at @:1)" },
 	/* local_zones */
 	{ "local_zones = bl.example:ip4set", "@:1: local_zones: expected zone:type:path, got 'bl.example:ip4set'" },
 	{ "local_zones = bl.example", "@:1: local_zones: expected zone:type:path, got 'bl.example'" },
@@ -711,6 +726,48 @@ static void test_lists(void)
 		CHECK_EQ_INT(c->n_resolvers, 8);
 		CHECK_EQ_STR(c->resolvers[7].host, "::8");
 		CHECK_EQ_INT(c->resolvers[7].port, 8);
+		ctl_conf_free(c);
+	}
+
+	check_case = "list_resolvers";
+	CHECK_EQ_INT(load("resolvers = 192.0.2.53\n"
+			  "list_resolvers = 127.0.0.1:5353, [2001:DB8::0053]:54\n  192.0.2.7\n",
+			  &c, err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	if (c) {
+		CHECK_EQ_INT(c->n_resolvers, 1);
+		CHECK_EQ_STR(c->resolvers[0].host, "192.0.2.53");
+		CHECK_EQ_INT(c->n_list_resolvers, 3);
+		if (c->n_list_resolvers == 3) {
+			CHECK_EQ_STR(c->list_resolvers[0].host, "127.0.0.1");
+			CHECK_EQ_INT(c->list_resolvers[0].port, 5353);
+			CHECK_EQ_STR(c->list_resolvers[1].host, "2001:db8::53");
+			CHECK_EQ_INT(c->list_resolvers[1].port, 54);
+			CHECK_EQ_STR(c->list_resolvers[2].host, "192.0.2.7");
+			CHECK_EQ_INT(c->list_resolvers[2].port, 53);
+		}
+		ctl_conf_free(c);
+	}
+	check_case = "list_resolvers 8";
+	CHECK_EQ_INT(load("list_resolvers = 1.1.1.1 2.2.2.2 3.3.3.3 4.4.4.4 5.5.5.5 6.6.6.6 "
+			  "7.7.7.7 [::8]:8", &c, err, sizeof(err)), 0);
+	if (c) {
+		CHECK_EQ_INT(c->n_list_resolvers, 8);
+		CHECK_EQ_STR(c->list_resolvers[7].host, "::8");
+		CHECK_EQ_INT(c->list_resolvers[7].port, 8);
+		ctl_conf_free(c);
+	}
+	/* empty, or left out: none, the lists use resolvers */
+	check_case = "list_resolvers empty";
+	CHECK_EQ_INT(load("list_resolvers =\n", &c, err, sizeof(err)), 0);
+	if (c) {
+		CHECK_EQ_INT(c->n_list_resolvers, 0);
+		ctl_conf_free(c);
+	}
+	check_case = "list_resolvers default";
+	CHECK_EQ_INT(load("shadow = no\n", &c, err, sizeof(err)), 0);
+	if (c) {
+		CHECK_EQ_INT(c->n_list_resolvers, 0);
 		ctl_conf_free(c);
 	}
 
