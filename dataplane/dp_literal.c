@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dp_buf.h"
 #include "dp_literal.h"
 
 #define LIT_SEED 0x243f6a8885a308d3ull
@@ -418,37 +419,11 @@ void dp_literal_free(struct dp_literal *L)
 	free(L);
 }
 
-/* Growable key buffer; candidates keep offsets because growing moves it. */
-struct lit_keys {
-	char *p;
-	size_t len, cap;
-};
-
-static int lit_keys_reserve(struct lit_keys *b, size_t more)
-{
-	size_t want, cap;
-	char *p;
-
-	if (more > SIZE_MAX / 2 - b->len)
-		return -ENOMEM;
-	want = b->len + more;
-	if (want <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 256;
-	while (cap < want)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
 
 int dp_literal_create(const struct dp_literal_params *p,
 		      struct dp_literal **ret_lit, uint8_t *ret_taken)
 {
-	struct lit_keys keys = { 0 };
+	struct dp_buf keys = { 0 }; /* candidates keep offsets: growing moves it */
 	struct lit_cand *cand = NULL;
 	struct dp_literal *L = NULL;
 	uint32_t n_cand = 0, n_end = 0, keys_end = 0, keys_pre = 0;
@@ -474,7 +449,7 @@ int dp_literal_create(const struct dp_literal_params *p,
 			continue;
 		if (keys.len + plen >= UINT32_MAX)
 			break;                  /* cannot happen: lines are short */
-		if (lit_keys_reserve(&keys, plen) < 0)
+		if (dp_buf_reserve(&keys, plen) < 0)
 			goto out;
 		shape = lit_parse(r->pattern, keys.p + keys.len, &len);
 		if (shape == LIT_NONE)

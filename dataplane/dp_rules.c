@@ -30,19 +30,13 @@
 #include <unistd.h>
 
 #include "dp_literal.h"
+#include "dp_buf.h"
 #include "dp_rules.h"
 
 #define RULES_LINE_MAX 4096u       /* bytes in one line, newline excluded */
 #define RULES_PATTERN_MAX 65536u   /* bytes of one pattern after expansion */
 #define RULES_FILE_MAX (1u << 30)  /* refuse to slurp anything bigger */
 #define RULES_ERR_PAT_SHOW 160u    /* pattern bytes quoted in an error */
-
-/* Growable byte buffer; the rules arena stores offsets until the end
- * because growing it moves it. */
-struct rbuf {
-	char *p;
-	size_t len, cap;
-};
 
 /* A parsed rule before the db exists: strings as arena offsets. */
 struct prule {
@@ -69,15 +63,15 @@ struct loader {
 	const char *path;
 	char *err;
 	size_t errlen;
-	struct rbuf arena;           /* becomes db->strings */
+	struct dp_buf arena;         /* becomes db->strings */
 	struct prule *rules;
 	uint32_t n_rules, cap_rules;
 	struct macro *macros;
 	uint32_t n_macros, cap_macros;
 	struct id_slot *ids;
 	uint32_t ids_mask;           /* capacity - 1; capacity a power of two */
-	struct rbuf pat;             /* expansion of the current pattern */
-	struct rbuf msg;             /* unescaped msg of the current line */
+	struct dp_buf pat;           /* expansion of the current pattern */
+	struct dp_buf msg;           /* unescaped msg of the current line */
 	const char *file;            /* current file name, for messages */
 	size_t file_off;
 	uint32_t line;
@@ -119,39 +113,9 @@ plain_err(struct loader *ld, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static int rbuf_reserve(struct rbuf *b, size_t more)
+static int rbuf_addc(struct dp_buf *b, char c)
 {
-	size_t want, cap;
-	char *p;
-
-	if (more > SIZE_MAX / 2 - b->len)
-		return -ENOMEM;
-	want = b->len + more;
-	if (want <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 256;
-	while (cap < want)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-static int rbuf_add(struct rbuf *b, const void *s, size_t n)
-{
-	if (rbuf_reserve(b, n) < 0)
-		return -ENOMEM;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	return 0;
-}
-
-static int rbuf_addc(struct rbuf *b, char c)
-{
-	return rbuf_add(b, &c, 1);
+	return dp_buf_add(b, &c, 1);
 }
 
 /* Append a NUL-terminated copy of s[0..n) to the arena; offset in @ret_off. */
@@ -159,7 +123,7 @@ static int arena_str(struct loader *ld, const char *s, size_t n, size_t *ret_off
 {
 	size_t off = ld->arena.len;
 
-	if (rbuf_reserve(&ld->arena, n + 1) < 0)
+	if (dp_buf_reserve(&ld->arena, n + 1) < 0)
 		return -ENOMEM;
 	memcpy(ld->arena.p + off, s, n);
 	ld->arena.p[off + n] = '\0';
@@ -212,7 +176,7 @@ static struct macro *macro_find(struct loader *ld, const char *name, size_t n)
 static int parse_macro(struct loader *ld, char *s, bool is_define)
 {
 	const char *kw = is_define ? "define" : "default";
-	struct rbuf val = { 0 };
+	struct dp_buf val = { 0 };
 	struct macro *m;
 	char *name;
 	size_t name_n, n_values = 0;
@@ -240,7 +204,7 @@ static int parse_macro(struct loader *ld, char *s, bool is_define)
 		return line_err(ld, -EINVAL, "macro '%.*s' already defined at %s:%u",
 				(int)name_n, name, ld->arena.p + m->file, m->line);
 
-	if (rbuf_add(&val, "(?:", 3) < 0)
+	if (dp_buf_add(&val, "(?:", 3) < 0)
 		goto nomem;
 	for (;;) {
 		while (is_ws(*s) || *s == ',')
@@ -263,7 +227,7 @@ static int parse_macro(struct loader *ld, char *s, bool is_define)
 		free(val.p);
 		return line_err(ld, -EINVAL, "macro '%.*s' has no values", (int)name_n, name);
 	}
-	if (rbuf_add(&val, ")", 2) < 0)   /* with the NUL */
+	if (dp_buf_add(&val, ")", 2) < 0)   /* with the NUL */
 		goto nomem;
 	if (m) {                          /* default for a defined name: keep */
 		free(val.p);
@@ -316,7 +280,7 @@ static int parse_pattern(struct loader *ld, char **ps, uint8_t *ret_flags)
 			if (s[1] == '/') {
 				if (rbuf_addc(&ld->pat, '/') < 0)
 					goto nomem;
-			} else if (rbuf_add(&ld->pat, s, 2) < 0) {
+			} else if (dp_buf_add(&ld->pat, s, 2) < 0) {
 				goto nomem;
 			}
 			s += 2;
@@ -335,7 +299,7 @@ static int parse_pattern(struct loader *ld, char **ps, uint8_t *ret_flags)
 			if (!m)
 				return line_err(ld, -EINVAL, "undefined macro %%{%.*s}",
 						(int)(e - name), name);
-			if (rbuf_add(&ld->pat, m->value, strlen(m->value)) < 0)
+			if (dp_buf_add(&ld->pat, m->value, strlen(m->value)) < 0)
 				goto nomem;
 			s = e + 1;
 		} else {
@@ -617,7 +581,7 @@ static int parse_line(struct loader *ld, char *s)
 static int load_file(struct loader *ld, const char *path)
 {
 	char line[RULES_LINE_MAX + 1];
-	struct rbuf buf = { 0 };
+	struct dp_buf buf = { 0 };
 	size_t pos = 0;
 	int fd, rc = 0;
 
@@ -627,7 +591,7 @@ static int load_file(struct loader *ld, const char *path)
 	for (;;) {
 		ssize_t got;
 
-		if (rbuf_reserve(&buf, 65536) < 0) {
+		if (dp_buf_reserve(&buf, 65536) < 0) {
 			rc = plain_err(ld, -ENOMEM, "%s: out of memory", path);
 			goto out;
 		}
