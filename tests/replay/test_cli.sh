@@ -44,6 +44,9 @@ expect 2 "max-flows" -- --pcap "$T/ok.pcap" --max-flows 0
 expect 2 "workers" -- --pcap "$T/ok.pcap" --workers 0
 expect 2 "unexpected argument" -- --pcap "$T/ok.pcap" extra
 expect 2 "nothing to read" --
+expect 2 "control: socket path longer" -- --pcap "$T/ok.pcap" --control "/tmp/$(printf 'x%.0s' $(seq 120))"
+expect 2 "needs 3 lcores, the EAL has 1" -- --no-huge --no-shconf --no-pci -l 0 --log-level=4 \
+  --vdev "net_pcap0,rx_pcap=$T/ok.pcap" -- --workers 2
 expect 2 "eve $T/nodir/x" -- --pcap "$T/ok.pcap" --eve "$T/nodir/x"
 expect 2 "cannot be passed" -- --pcap "$T/a,b.pcap"
 # root reads anything: only check the permission case as another user
