@@ -9,8 +9,11 @@
  * then /64 for IPv6), expired entries treated as absent. With
  * config.cidr_hint set, the trie is looked up only when the address's
  * cidr_hint bit is set (one inlined array load instead of a trie walk for
- * the addresses no configured CIDR can cover).
- * Include from BPF programs only; the lookup has no side effects on maps.
+ * the addresses no static_cidrs entry can cover). A static_cidrs entry,
+ * configured or manual, carries any action and is judged exactly like a
+ * verdict with that action (shadow included).
+ * Include from BPF programs only; the lookup has no side effects on maps
+ * (the caller counts hits through the judgement's pointer).
  */
 #ifndef MXS_MAPS_H
 #define MXS_MAPS_H
@@ -124,14 +127,17 @@ static __always_inline int mxs_smtp_port(const struct mxs_bpf_config *cfg, __u16
 
 enum {
 	MXS_SRC_NONE = 0,       /* no live entry anywhere */
-	MXS_SRC_STATIC,         /* static_cidrs matched */
+	MXS_SRC_STATIC,         /* static_cidrs matched (key = the client's /32 or /128) */
 	MXS_SRC_VERDICT,        /* a live verdicts entry matched (key = its key) */
 };
 
 struct mxs_judgement {
-	struct mxs_bpf_addr_key key;    /* the verdicts key that matched: the
-					 * throttle bucket is kept per this key,
-					 * so a /64 verdict has one /64 bucket */
+	struct mxs_bpf_verdict *v;      /* MXS_SRC_VERDICT: the entry, for its
+					 * hits; otherwise 0 */
+	struct mxs_bpf_addr_key key;    /* the throttle bucket's key: the
+					 * verdicts key that matched (a /64
+					 * verdict has one /64 bucket), or the
+					 * client address for a CIDR */
 	__u8 act;               /* the action to enforce */
 	__u8 would;             /* the policy's action (== act unless shadow) */
 	__u8 shadow;            /* the verdict itself is a shadow one */
@@ -169,6 +175,7 @@ static __always_inline void mxs_judge(const struct mxs_bpf_config *cfg, const st
 	struct mxs_bpf_verdict *v;
 	__u64 now = 0;
 
+	j->v = 0;
 	j->src = MXS_SRC_NONE;
 	j->act = j->would = MXS_ACTION_NONE;
 	j->shadow = 0;
@@ -187,18 +194,19 @@ static __always_inline void mxs_judge(const struct mxs_bpf_config *cfg, const st
 		ck.prefixlen = 32 + 128;
 		__builtin_memcpy(ck.addr, &ip6h->saddr, 16);
 	}
+	j->key.family = p->family;
+	j->key.prefix_len = p->family == 4 ? 32 : 128;
+	__builtin_memcpy(j->key.addr, ck.addr, 16);
 	if (mxs_cidr_maybe(cfg, ck.family, ck.addr))
 		cv = bpf_map_lookup_elem(&static_cidrs, &ck);
 	if (cv) {
 		j->src = MXS_SRC_STATIC;
-		j->act = j->would = cv->action == MXS_ACTION_DROP ? MXS_ACTION_DROP
-								  : MXS_ACTION_PASS;
+		j->act = mxs_clamp_action(cv->action);
+		j->shadow = cv->shadow;
+		j->would = cv->shadow ? mxs_clamp_action(cv->would_be) : j->act;
 		return;
 	}
 
-	j->key.family = p->family;
-	j->key.prefix_len = p->family == 4 ? 32 : 128;
-	__builtin_memcpy(j->key.addr, ck.addr, 16);
 	v = bpf_map_lookup_elem(&verdicts, &j->key);
 	if (v) {
 		now = mxs_now_ns();
@@ -222,6 +230,7 @@ static __always_inline void mxs_judge(const struct mxs_bpf_config *cfg, const st
 	}
 	if (!v)
 		return;
+	j->v = v;
 	j->src = MXS_SRC_VERDICT;
 	j->act = mxs_clamp_action(v->action);
 	j->shadow = v->shadow;

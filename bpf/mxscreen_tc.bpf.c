@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tc_tag: the TC (clsact) half of enforcement. For TCP packets to an SMTP
- * port whose source address has a live `tag` verdict (not a shadow one,
- * config.shadow off, and no static_cidrs entry, which would win in XDP
- * too), sets skb->mark = config.tag_mark so nftables, `ip rule` or the MTA
- * can route the connection; counts tc_marked. A tag_mark of 0 marks
+ * port whose source address is judged `tag` as in XDP (mxs_judge: a live
+ * verdict, or a manual static_cidrs entry, which wins over verdicts; not
+ * a shadow one, config.shadow off), sets skb->mark = config.tag_mark so
+ * nftables, `ip rule` or the MTA can route the connection; counts
+ * tc_marked (never a verdict's hits). A tag_mark of 0 marks
  * nothing. Never drops or redirects: always TC_ACT_OK. Shares the pinned
  * maps with xdp_enforce (mxs_maps.h) and reads them only; the other
  * counters are xdp_enforce's, so they are not counted twice here.
@@ -36,7 +37,7 @@ int tc_tag(struct __sk_buff *skb)
 	if (!mxs_smtp_port(cfg, p.dport))
 		return TC_ACT_OK;
 	mxs_judge(cfg, &p, &j);
-	if (j.src != MXS_SRC_VERDICT || j.shadow || j.act != MXS_ACTION_TAG)
+	if (j.src == MXS_SRC_NONE || j.shadow || j.act != MXS_ACTION_TAG)
 		return TC_ACT_OK;
 	skb->mark = cfg->tag_mark;
 	st = bpf_map_lookup_elem(&stats, &zero);

@@ -2,7 +2,9 @@
 /*
  * xdp_enforce: mxscreen's enforcement point. Judges only TCP packets to an
  * SMTP port (config.smtp_ports; 25 when none is set) by their source
- * address: static_cidrs (allow -> pass, deny -> drop), then verdicts.
+ * address: static_cidrs (allow -> pass, deny -> drop, manual entries any
+ * action), then verdicts; the action found is applied the same way
+ * whichever map it came from.
  *   pass / none  XDP_PASS
  *   tag          DSCP := config.tag_dscp, ECN kept (IPv4 checksum updated
  *                incrementally, RFC 1624), XDP_PASS
@@ -17,6 +19,9 @@
  * (parse_errors); everything not judged passes (not_smtp).
  * Counters are per CPU (stats); pkts/bytes count judged packets by the
  * action applied (in shadow mode: pass, or none when nothing matched).
+ * A verdicts entry's own hits (include/mxscreen/bpf.h) count the packets
+ * it dropped and the SYNs its bucket refused, atomically: one entry is
+ * shared by every CPU, unlike the stats.
  * Buckets are updated without a lock: CPUs racing on one address may admit
  * a SYN or two beyond the rate, never fewer. Time is the coarse
  * CLOCK_MONOTONIC, tick grained (mxs_now_ns in mxs_maps.h).
@@ -150,7 +155,7 @@ int xdp_enforce(struct xdp_md *ctx)
 	if (j.src == MXS_SRC_STATIC) {
 		if (j.act == MXS_ACTION_DROP)
 			st->static_deny++;
-		else
+		else if (j.act == MXS_ACTION_PASS)
 			st->static_allow++;
 	}
 
@@ -166,6 +171,8 @@ int xdp_enforce(struct xdp_md *ctx)
 	case MXS_ACTION_DROP:
 		st->pkts[MXS_ACTION_DROP]++;
 		st->bytes[MXS_ACTION_DROP] += end - data;
+		if (j.v)
+			__sync_fetch_and_add(&j.v->hits, 1);
 		return XDP_DROP;
 	case MXS_ACTION_THROTTLE:
 		st->pkts[MXS_ACTION_THROTTLE]++;
@@ -177,6 +184,8 @@ int xdp_enforce(struct xdp_md *ctx)
 			return XDP_PASS;
 		}
 		st->syn_throttled++;
+		if (j.v)
+			__sync_fetch_and_add(&j.v->hits, 1);
 		return XDP_DROP;
 	case MXS_ACTION_TAG:
 		mxs_set_dscp(&p, cfg->tag_dscp & 0x3f, end);

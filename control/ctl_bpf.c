@@ -15,6 +15,14 @@
  * (a test next to production) never touch each other's interfaces. On a
  * configured interface a program is also replaced when it is named like
  * ours (a run whose pins were removed); any other program is refused.
+ *
+ * static_cidrs and cidr_hint have one writer, this handle: the config
+ * sync and the manual CIDR verdicts of ctl_bpf_write both read the trie
+ * as the truth (manual entries survive a restart in it) and keep the
+ * h->hint mirror of cidr_hint. Bits for manual adds are set in one write
+ * before any of them; a call that deleted (or refused) manual entries
+ * ends with cidr_hint recomputed from a walk of the whole trie, which
+ * costs a syscall per entry but only then.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +76,7 @@ struct ctl_bpf {
 	int hint_ok;                      /* cidr_hint covers static_cidrs: config.cidr_hint = 1 */
 	int cfg_hint;                     /* what config.cidr_hint was last written as */
 	uint64_t *hint;                   /* MXS_BPF_HINT_WORDS: cidr_hint as the kernel has it */
+	uint64_t *hint_tmp;               /* MXS_BPF_HINT_WORDS scratch, allocated on first use */
 	int have_cursor;
 	struct mxs_bpf_addr_key cursor;   /* the sweep's next, unvisited key */
 	int ncpus;
@@ -493,6 +502,8 @@ static void hint_mark(uint64_t *bm, const struct mxs_bpf_cidr_key *k)
 	uint32_t len = k->prefixlen - 32, bit = MXS_BPF_HINT_BIT(k->family, k->addr);
 	uint32_t span, end;
 
+	if (k->prefixlen < 32)
+		len = 0;                      /* not ours: cover the family */
 	if (len >= 24) {
 		bm[bit >> 6] |= 1ull << (bit & 63);
 		return;
@@ -663,36 +674,130 @@ static int cidr_wanted(const struct ctl_conf *c, struct cidr_entry **ret, size_t
 	return 0;
 }
 
+/* Every static_cidrs entry, key and value, into @ret (malloc'd). Fails
+ * rather than return part of the trie: callers clear hint bits by it. */
+static int cidr_collect(struct ctl_bpf *h, struct cidr_entry **ret, size_t *ret_n)
+{
+	struct cidr_entry *v = NULL, *nv;
+	struct mxs_bpf_cidr_key k, next;
+	size_t n = 0, cap = 0;
+	int rc = bpf_map_get_next_key(h->cidrs_fd, NULL, &k);
+
+	while (!rc) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n].key = k;
+		/* gone meanwhile: treated as configured, its delete finds nothing */
+		if (bpf_map_lookup_elem(h->cidrs_fd, &k, &v[n].val))
+			memset(&v[n].val, 0, sizeof(v[n].val));
+		n++;
+		if (n > MXS_BPF_CIDRS_MAX) {
+			rc = -EAGAIN;         /* a trie that keeps changing under us */
+			break;
+		}
+		rc = bpf_map_get_next_key(h->cidrs_fd, &k, &next);
+		k = next;
+	}
+	if (rc != -ENOENT) {
+		free(v);
+		return rc;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int is_manual(const struct mxs_bpf_cidr_val *v)
+{
+	return (v->id & MXS_BPF_CIDR_MANUAL) != 0;
+}
+
+/* Make sure h->hint mirrors the kernel's cidr_hint. */
+static int hint_ensure_known(struct ctl_bpf *h)
+{
+	int rc;
+
+	if (h->hint_known)
+		return 0;
+	rc = hint_read(h);
+	if (!rc)
+		h->hint_known = 1;
+	return rc;
+}
+
+static uint64_t *hint_scratch(struct ctl_bpf *h)
+{
+	if (!h->hint_tmp)
+		h->hint_tmp = malloc(MXS_BPF_HINT_WORDS * sizeof(*h->hint_tmp));
+	return h->hint_tmp;
+}
+
+/* cidr_hint := exactly the bits of what static_cidrs holds now: clears
+ * the bits of deleted entries once no other entry needs them. Best
+ * effort: on failure stale bits stay set, which only costs trie lookups. */
+static void hint_rebuild(struct ctl_bpf *h)
+{
+	struct cidr_entry *have = NULL;
+	uint64_t *bm = hint_scratch(h);
+	size_t n = 0;
+
+	if (!bm || hint_ensure_known(h) || cidr_collect(h, &have, &n))
+		return;
+	memset(bm, 0, MXS_BPF_HINT_WORDS * sizeof(*bm));
+	for (size_t i = 0; i < n; i++)
+		hint_mark(bm, &have[i].key);
+	free(have);
+	if (hint_write(h, bm))
+		h->hint_known = 0;
+}
+
 /*
- * static_cidrs := the configured CIDRs, and cidr_hint with it. The hint
- * must never miss a trie entry while config.cidr_hint is 1, so: the new
- * CIDRs' bits are added to what is there, then the trie changes, then the
- * bits of the CIDRs gone are cleared. If cidr_hint cannot be kept right,
+ * static_cidrs := the configured CIDRs plus the manual entries there (left
+ * alone, unless a configured CIDR now has the same key: the config wins),
+ * and cidr_hint with it. The hint must never miss a trie entry while
+ * config.cidr_hint is 1, so: the new CIDRs' bits (and the manual ones')
+ * are added to what is there, then the trie changes, then the bits no
+ * entry needs any more are cleared. If cidr_hint cannot be kept right,
  * config.cidr_hint goes to 0 first (the programs look every address up).
  */
 static int sync_cidrs(struct ctl_bpf *h, const struct ctl_conf *c, char *err, size_t errlen)
 {
-	struct mxs_bpf_cidr_key *have = NULL, *nh, k, next;
-	struct cidr_entry *want = NULL;
+	struct cidr_entry *want = NULL, *have = NULL;
 	uint64_t *bm = NULL, t0 = clock_ns(CLOCK_MONOTONIC), hint_ns = 0;
-	size_t n_have = 0, cap = 0, n_want = 0;
-	int rc, more;
+	size_t n_have = 0, n_want = 0;
+	int rc;
 
 	lb_reset();
 	rc = cidr_wanted(c, &want, &n_want);
 	if (rc)
 		return fail(err, errlen, rc, "static_cidrs");
+	/* What is there now (collected first: deleting while walking the
+	 * trie would restart the walk). */
+	rc = cidr_collect(h, &have, &n_have);
+	if (rc) {
+		free(want);
+		return fail(err, errlen, rc, "static_cidrs: reading the entries");
+	}
 	/* The new bitmap; cur | new written before the trie changes. */
 	bm = calloc(MXS_BPF_HINT_WORDS, sizeof(*bm));
 	if (!bm) {
 		free(want);
+		free(have);
 		return fail(err, errlen, -ENOMEM, "cidr_hint");
 	}
-	rc = h->hint_known ? 0 : hint_read(h);
-	if (!rc)
-		h->hint_known = 1;
+	rc = hint_ensure_known(h);
 	for (size_t i = 0; i < n_want; i++)
 		hint_mark(bm, &want[i].key);
+	for (size_t i = 0; i < n_have; i++)
+		if (is_manual(&have[i].val))
+			hint_mark(bm, &have[i].key);
 	if (!rc) {
 		for (size_t i = 0; i < MXS_BPF_HINT_WORDS; i++)
 			bm[i] |= h->hint[i];
@@ -703,6 +808,7 @@ static int sync_cidrs(struct ctl_bpf *h, const struct ctl_conf *c, char *err, si
 		h->hint_known = h->hint_ok = 0;
 		free(bm);
 		free(want);
+		free(have);
 		rc = fail(err, errlen, rc, "cidr_hint");
 		if (h->cfg_hint && write_config(h, c, NULL, 0))
 			return fail(err, errlen, -EIO, "cidr_hint unknown, and config.cidr_hint "
@@ -710,31 +816,13 @@ static int sync_cidrs(struct ctl_bpf *h, const struct ctl_conf *c, char *err, si
 		return rc;
 	}
 	hint_ns = clock_ns(CLOCK_MONOTONIC) - t0;
-	/* What is there now (collected first: deleting while walking the
-	 * trie would restart the walk). */
-	more = !bpf_map_get_next_key(h->cidrs_fd, NULL, &k);
-	while (more) {
-		more = !bpf_map_get_next_key(h->cidrs_fd, &k, &next);
-		if (n_have == cap) {
-			cap = cap ? cap * 2 : 64;
-			nh = realloc(have, cap * sizeof(*have));
-			if (!nh) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			have = nh;
-		}
-		have[n_have++] = k;
-		k = next;
-		if (n_have > MXS_BPF_CIDRS_MAX)
-			break;        /* a trie that keeps changing under us */
-	}
 	/* Stale entries go first, so a full map has room for new ones;
-	 * entries still configured stay in place throughout. */
+	 * entries still configured, and manual ones, stay in place. */
 	for (size_t i = 0; i < n_have; i++) {
-		if (bsearch(&have[i], want, n_want, sizeof(*want), cmp_cidr_key))
+		if (is_manual(&have[i].val) ||
+		    bsearch(&have[i].key, want, n_want, sizeof(*want), cmp_cidr_key))
 			continue;
-		rc = bpf_map_delete_elem(h->cidrs_fd, &have[i]);
+		rc = bpf_map_delete_elem(h->cidrs_fd, &have[i].key);
 		if (rc && rc != -ENOENT)
 			goto out;
 	}
@@ -753,6 +841,9 @@ static int sync_cidrs(struct ctl_bpf *h, const struct ctl_conf *c, char *err, si
 	memset(bm, 0, MXS_BPF_HINT_WORDS * sizeof(*bm));
 	for (size_t i = 0; i < n_want; i++)
 		hint_mark(bm, &want[i].key);
+	for (size_t i = 0; i < n_have; i++)
+		if (is_manual(&have[i].val))
+			hint_mark(bm, &have[i].key);
 	rc = hint_write(h, bm);
 	h->cnt.hint_ns = hint_ns + clock_ns(CLOCK_MONOTONIC) - t0;
 	free(have);
@@ -951,27 +1042,50 @@ void ctl_bpf_close(struct ctl_bpf *h)
 	mxscreen_xdp__destroy(h->xdp);
 	free(h->percpu);
 	free(h->hint);
+	free(h->hint_tmp);
 	free(h);
 }
 
 /* ---- verdicts ---- */
 
-/* @v as a map entry; 0 if malformed. */
-static int to_entry(const struct mxs_verdict *v, uint64_t now_real, uint64_t now_mono,
-		    struct mxs_bpf_addr_key *k, struct mxs_bpf_verdict *val)
+enum entry_kind {
+	ENTRY_BAD,                    /* malformed */
+	ENTRY_VERDICT,                /* a verdicts key: v4 /32, v6 /64 or /128 */
+	ENTRY_CIDR,                   /* any other length: a manual static_cidrs entry */
+};
+
+static enum entry_kind entry_kind(const struct mxs_verdict *v)
+{
+	unsigned max = v->family == 4 ? 32 : v->family == 6 ? 128 : 0;
+
+	if (!max || v->prefix_len > max || v->action >= MXS_ACTION_COUNT ||
+	    (v->action != MXS_ACTION_NONE && v->would_be >= MXS_ACTION_COUNT))
+		return ENTRY_BAD;
+	if (v->prefix_len == max || (v->family == 6 && v->prefix_len == 64))
+		return ENTRY_VERDICT;
+	return ENTRY_CIDR;
+}
+
+/* The first @bits of @a kept, the rest of its @bytes zeroed. */
+static void mask_addr(__u8 *a, const __u8 *src, unsigned bits, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++) {
+		if (bits >= 8 * (i + 1))
+			a[i] = src[i];
+		else if (bits > 8 * i)
+			a[i] = (__u8)(src[i] & (0xff00u >> (bits - 8 * i)));
+		else
+			a[i] = 0;
+	}
+}
+
+/* @v (ENTRY_VERDICT) as a verdicts key and value. */
+static void to_entry(const struct mxs_verdict *v, uint64_t now_real, uint64_t now_mono,
+		     struct mxs_bpf_addr_key *k, struct mxs_bpf_verdict *val)
 {
 	memset(k, 0, sizeof(*k));
 	memset(val, 0, sizeof(*val));
-	if (v->family == 4 && v->prefix_len == 32)
-		memcpy(k->addr, v->addr, 4);
-	else if (v->family == 6 && v->prefix_len == 128)
-		memcpy(k->addr, v->addr, 16);
-	else if (v->family == 6 && v->prefix_len == 64)
-		memcpy(k->addr, v->addr, 8);
-	else
-		return 0;
-	if (v->action >= MXS_ACTION_COUNT || v->would_be >= MXS_ACTION_COUNT)
-		return 0;
+	mask_addr(k->addr, v->addr, v->prefix_len, v->family == 4 ? 4 : 16);
 	k->family = v->family;
 	k->prefix_len = v->prefix_len;
 	val->action = v->action;
@@ -979,8 +1093,20 @@ static int to_entry(const struct mxs_verdict *v, uint64_t now_real, uint64_t now
 	val->shadow = v->shadow ? 1 : 0;
 	val->score = v->score;
 	val->reasons = v->reasons;
-	val->expiry_ns = real_to_mono(v->expiry_ns, now_real, now_mono);
-	return 1;
+	val->expiry_ns = v->expiry_ns == UINT64_MAX ? MXS_BPF_EXPIRY_NEVER
+						    : real_to_mono(v->expiry_ns, now_real, now_mono);
+}
+
+/* @v (ENTRY_CIDR) as a static_cidrs key, host bits cleared. */
+static struct mxs_bpf_cidr_key manual_key(const struct mxs_verdict *v)
+{
+	struct mxs_bpf_cidr_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.prefixlen = 32u + v->prefix_len;
+	k.family = v->family;
+	mask_addr(k.addr, v->addr, v->prefix_len, v->family == 4 ? 4 : 16);
+	return k;
 }
 
 static void write_chunk(struct ctl_bpf *h, size_t m)
@@ -1016,24 +1142,122 @@ static void write_chunk(struct ctl_bpf *h, size_t m)
 	}
 }
 
+/*
+ * Before any manual CIDR of @v goes into the trie: the cidr_hint bits of
+ * all of them, in one write. 0 when the adds may go ahead (bits set, or
+ * config.cidr_hint 0 so the programs ignore them), -errno when they must
+ * not (an entry without its bit would be invisible).
+ */
+static int hint_cover_manual(struct ctl_bpf *h, const struct mxs_verdict *v, size_t n)
+{
+	uint64_t *bm;
+	size_t adds = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		adds += entry_kind(&v[i]) == ENTRY_CIDR && v[i].action != MXS_ACTION_NONE;
+	if (!adds)
+		return 0;
+	bm = hint_scratch(h);
+	rc = bm ? hint_ensure_known(h) : -ENOMEM;
+	if (!rc) {
+		memcpy(bm, h->hint, MXS_BPF_HINT_WORDS * sizeof(*bm));
+		for (size_t i = 0; i < n; i++) {
+			struct mxs_bpf_cidr_key k;
+
+			if (entry_kind(&v[i]) != ENTRY_CIDR || v[i].action == MXS_ACTION_NONE)
+				continue;
+			k = manual_key(&v[i]);
+			hint_mark(bm, &k);
+		}
+		rc = hint_write(h, bm);
+		if (rc)
+			h->hint_known = 0;
+	}
+	return rc && h->cfg_hint ? rc : 0;
+}
+
+/* One manual CIDR verdict: written, or deleted for action none. A
+ * configured entry with the same key is the config's: refused. Returns 1
+ * when cidr_hint may now have bits no entry needs. */
+static int write_manual(struct ctl_bpf *h, const struct mxs_verdict *v, int hint_rc)
+{
+	struct mxs_bpf_cidr_key k = manual_key(v);
+	struct mxs_bpf_cidr_val val, old;
+	int have = !bpf_map_lookup_elem(h->cidrs_fd, &k, &old), rc;
+
+	if (have && !is_manual(&old)) {
+		h->cnt.failed++;
+		return v->action != MXS_ACTION_NONE;
+	}
+	if (v->action == MXS_ACTION_NONE) {
+		if (!have)
+			return 0;
+		rc = bpf_map_delete_elem(h->cidrs_fd, &k);
+		if (rc && rc != -ENOENT) {
+			h->cnt.failed++;
+			return 0;
+		}
+		h->cnt.deleted += !rc;
+		return 1;
+	}
+	if (hint_rc) {
+		h->cnt.failed++;
+		return 0;
+	}
+	memset(&val, 0, sizeof(val));
+	val.action = v->action;
+	val.would_be = v->would_be;
+	val.shadow = v->shadow ? 1 : 0;
+	val.id = MXS_BPF_CIDR_MANUAL;
+	if (bpf_map_update_elem(h->cidrs_fd, &k, &val, BPF_ANY)) {
+		h->cnt.failed++;
+		return 1;
+	}
+	h->cnt.cidrs_written++;
+	return 0;
+}
+
 void ctl_bpf_write(void *ctx, const struct mxs_verdict *v, size_t n)
 {
 	struct ctl_bpf *h = ctx;
 	uint64_t now_real = clock_ns(CLOCK_REALTIME), now_mono = clock_ns(CLOCK_MONOTONIC);
+	int hint_rc = hint_cover_manual(h, v, n), stale_bits = 0, rc;
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!to_entry(&v[i], now_real, now_mono, &h->keys[m], &h->vals[m])) {
+		switch (entry_kind(&v[i])) {
+		case ENTRY_BAD:
 			h->cnt.failed++;
-			continue;
-		}
-		if (++m == WRITE_CHUNK) {
-			write_chunk(h, m);
+			break;
+		case ENTRY_CIDR:
+			stale_bits |= write_manual(h, &v[i], hint_rc);
+			break;
+		case ENTRY_VERDICT:
+			to_entry(&v[i], now_real, now_mono, &h->keys[m], &h->vals[m]);
+			if (v[i].action != MXS_ACTION_NONE) {
+				if (++m == WRITE_CHUNK) {
+					write_chunk(h, m);
+					m = 0;
+				}
+				break;
+			}
+			/* a delete: the updates before it go first, in order */
+			if (m)
+				write_chunk(h, m);
+			rc = bpf_map_delete_elem(h->verdicts_fd, &h->keys[m]);
 			m = 0;
+			if (rc && rc != -ENOENT)
+				h->cnt.failed++;
+			else
+				h->cnt.deleted += !rc;
+			break;
 		}
 	}
 	if (m)
 		write_chunk(h, m);
+	if (stale_bits)
+		hint_rebuild(h);
 }
 
 /* ---- sweep ---- */

@@ -42,8 +42,11 @@ struct ctl_bpf_params {
 };
 
 struct ctl_bpf_counters {
-	uint64_t written;          /* verdicts now in the map */
-	uint64_t failed;           /* malformed, or refused by the kernel (map full) */
+	uint64_t written;          /* verdicts entries written */
+	uint64_t cidrs_written;    /* manual static_cidrs entries written */
+	uint64_t deleted;          /* entries deleted by an action-none verdict */
+	uint64_t failed;           /* malformed, refused by the kernel (map full),
+				    * or a manual CIDR on a configured one */
 	uint64_t batch_calls;      /* bpf_map_update_batch calls */
 	uint64_t single_calls;     /* per-element updates (no batch support, or retries) */
 	uint64_t swept;            /* expired verdicts deleted by ctl_bpf_sweep */
@@ -66,9 +69,11 @@ int ctl_bpf_create(const struct ctl_bpf_params *p, struct ctl_bpf **ret_h,
 /*
  * Apply @c (its bpf_pin_dir must be the handle's; see ctl_bpf_pin_dir):
  * write the config map, sync static_cidrs with allow_cidrs/deny_cidrs
- * (entries no longer configured removed) and its prefilter cidr_hint
- * (bits set before trie entries are added, cleared after they are
- * deleted; config.cidr_hint is 1 once the bitmap is known good), attach XDP and TC to the listed
+ * (configured entries no longer configured removed; manual entries, see
+ * ctl_bpf_write, left alone unless a configured CIDR takes their key) and
+ * its prefilter cidr_hint (bits set before trie entries are added,
+ * cleared after they are deleted, manual entries' bits kept;
+ * config.cidr_hint is 1 once the bitmap is known good), attach XDP and TC to the listed
  * interfaces and detach this pin directory's programs from any other
  * interface. A missing interface fails before anything changes; a program
  * that is not mxscreen's on a listed interface is refused, never
@@ -77,17 +82,31 @@ int ctl_bpf_create(const struct ctl_bpf_params *p, struct ctl_bpf **ret_h,
 int ctl_bpf_configure(struct ctl_bpf *h, const struct ctl_conf *c, char *err, size_t errlen);
 
 /*
- * The verdict sink (struct ctl_sink): @ctx is the struct ctl_bpf. Writes
- * @n verdicts into `verdicts`, expiry converted from CLOCK_REALTIME to
- * CLOCK_MONOTONIC, in batches where the kernel supports them. Never fails
- * as a whole: counts written and failed.
+ * The verdict sink (struct ctl_sink): @ctx is the struct ctl_bpf. Applies
+ * @n verdicts in order, never failing as a whole (counts written,
+ * cidrs_written, deleted and failed):
+ *  - IPv4 /32, IPv6 /64 and /128 go into `verdicts` (host bits cleared),
+ *    expiry converted from CLOCK_REALTIME to CLOCK_MONOTONIC, in batches
+ *    where the kernel supports them; expiry_ns UINT64_MAX means never
+ *    (stored as MXS_BPF_EXPIRY_NEVER, which the sweep keeps). A rewrite
+ *    replaces the value: its hits start again at 0.
+ *  - Any other prefix length (0..32, 0..128) is a manual static_cidrs
+ *    entry (id MXS_BPF_CIDR_MANUAL, any action, shadow kept), its
+ *    cidr_hint bits set before it is added. expiry_ns is ignored: such
+ *    entries never expire in the kernel, the caller deletes them. One
+ *    whose key is a configured allow/deny CIDR's is refused (failed).
+ *  - action MXS_ACTION_NONE deletes the key from the map it would go to
+ *    (a missing key is not an error; a configured CIDR is not deleted:
+ *    failed). A call that deleted manual CIDRs then clears the cidr_hint
+ *    bits no entry needs any more (one walk of static_cidrs).
  */
 void ctl_bpf_write(void *ctx, const struct mxs_verdict *v, size_t n);
 
 /*
  * Delete expired verdicts, looking at no more than @max entries from where
- * the previous call stopped (call it every second). Returns how many were
- * deleted, or -errno.
+ * the previous call stopped (call it every second). Never-expiring ones
+ * (MXS_BPF_EXPIRY_NEVER) stay; static_cidrs is not swept. Returns how many
+ * were deleted, or -errno.
  */
 int ctl_bpf_sweep(struct ctl_bpf *h, size_t max);
 

@@ -22,6 +22,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -288,6 +289,45 @@ static int set_path(struct conf_ctx *x, const struct conf_key *k, const char *va
 		return why(x, "%s: empty path", k->name);
 	if (n >= k->off_n)
 		return why(x, "%s: '%s' is longer than %zu bytes", k->name, val, k->off_n - 1);
+	memcpy(field(x->c, k->off), val, n + 1);
+	return 0;
+}
+
+/* A group name that exists now (the socket is chgrp'ed at start). */
+static int set_group(struct conf_ctx *x, const struct conf_key *k, const char *val)
+{
+	size_t n = strlen(val);
+
+	if (n >= k->off_n)
+		return why(x, "%s: '%s' is longer than %zu bytes", k->name, val, k->off_n - 1);
+	if (n && !getgrnam(val))
+		return why(x, "%s: no such group '%s'", k->name, val);
+	memcpy(field(x->c, k->off), val, n + 1);
+	return 0;
+}
+
+/* "" (off), or HOST:PORT with HOST an IPv4 address, [IPv6] or a name. */
+static int set_listen(struct conf_ctx *x, const struct conf_key *k, const char *val)
+{
+	size_t n = strlen(val);
+	const char *colon = strrchr(val, ':');
+	char *end;
+	long port;
+
+	if (n >= k->off_n)
+		return why(x, "%s: '%s' is longer than %zu bytes", k->name, val, k->off_n - 1);
+	if (n) {
+		if (!colon || colon == val)
+			return why(x, "%s: '%s' is not ADDR:PORT", k->name, val);
+		if (val[0] == '[' && colon[-1] != ']')
+			return why(x, "%s: '%s': an IPv6 address goes in brackets, [::1]:9425", k->name, val);
+		if (val[0] != '[' && memchr(val, ':', (size_t)(colon - val)))
+			return why(x, "%s: '%s': an IPv6 address goes in brackets, [::1]:9425", k->name, val);
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (errno || *end || colon[1] == '\0' || port < 1 || port > 65535)
+			return why(x, "%s: '%s': bad port (1..65535)", k->name, val);
+	}
 	memcpy(field(x->c, k->off), val, n + 1);
 	return 0;
 }
@@ -825,6 +865,9 @@ static const struct conf_key conf_keys[] = {
 	{ "ipv6_prefix", set_ipv6_prefix, 0, 0, 0, 0 },
 	{ "dataplane_socket", set_path, F(dataplane_socket), FN(dataplane_socket), 0, 0 },
 	{ "control_socket", set_path, F(control_socket), FN(control_socket), 0, 0 },
+	{ "control_group", set_group, F(control_group), FN(control_group), 0, 0 },
+	{ "metrics_listen", set_listen, F(metrics_listen), FN(metrics_listen), 0, 0 },
+	{ "manual_verdicts", set_path, F(manual_verdicts), FN(manual_verdicts), 1, 0 },
 	{ "verdict_log", set_path, F(verdict_log), FN(verdict_log), 1, 0 },
 	{ "bpf_pin_dir", set_path, F(bpf_pin_dir), FN(bpf_pin_dir), 0, 0 },
 	{ "bpf", set_bool, F(bpf), 0, 0, 0 },
@@ -924,6 +967,7 @@ struct ctl_conf *ctl_conf_defaults(void)
 	snprintf(c->dataplane_socket, sizeof(c->dataplane_socket), "/run/mxscreen/dataplane.sock");
 	snprintf(c->control_socket, sizeof(c->control_socket), "/run/mxscreen/control.sock");
 	c->verdict_log[0] = '\0';
+	snprintf(c->manual_verdicts, sizeof(c->manual_verdicts), "/var/lib/mxscreen/manual-verdicts");
 	snprintf(c->bpf_pin_dir, sizeof(c->bpf_pin_dir), "%s", MXS_BPF_PIN_DIR);
 	c->bpf = 0;
 	c->n_xdp_ifaces = 0;

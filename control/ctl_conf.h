@@ -80,6 +80,9 @@ struct ctl_conf {
 	int ipv6_prefix;              /* 64|128, default 64 */
 	char dataplane_socket[108];   /* default /run/mxscreen/dataplane.sock */
 	char control_socket[108];     /* default /run/mxscreen/control.sock */
+	char control_group[64];       /* group of control_socket, default "" (the daemon's) */
+	char metrics_listen[64];      /* ADDR:PORT or [V6]:PORT for /metrics, default "" (off) */
+	char manual_verdicts[PATH_MAX]; /* default /var/lib/mxscreen/manual-verdicts, "" off */
 	char verdict_log[PATH_MAX];   /* default "" (off); "-" stderr */
 	char bpf_pin_dir[PATH_MAX];   /* default /sys/fs/bpf/mxscreen */
 	/* enforcement (BPF): none of it is touched unless bpf = yes */

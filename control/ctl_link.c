@@ -18,15 +18,20 @@
 
 struct peer {
 	int fd;
+	struct ctl_link_peer pub;
+	struct mxs_rule_hit *hits;       /* MXS_LINK_MAX_RULE_HITS, on first use */
 	size_t len;
 	uint8_t buf[MSG_MAX];
 };
 
 struct ctl_link {
 	int lfd;
+	uint64_t next_id;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct peer *peer[CTL_LINK_MAX_PEERS];
 	struct ctl_link_stats st;
+	struct ctl_link_departed gone;
+	struct mxs_rule_hit *gone_hits;  /* MXS_LINK_MAX_RULE_HITS, on first use */
 };
 
 struct ctl_link *ctl_link_create(const char *path, char *err, size_t errlen)
@@ -45,6 +50,7 @@ struct ctl_link *ctl_link_create(const char *path, char *err, size_t errlen)
 	}
 	strcpy(sa.sun_path, path);
 	strcpy(l->path, path);
+	l->next_id = 1;
 	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	unlink(path);
 	if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -58,9 +64,61 @@ struct ctl_link *ctl_link_create(const char *path, char *err, size_t errlen)
 	return l;
 }
 
+/* A dataplane leaves: what it counted stays in the totals. */
+static void depart(struct ctl_link *l, const struct peer *p)
+{
+	const struct mxs_dp_stats *s = &p->pub.stats;
+	struct mxs_dp_stats *g = &l->gone.stats;
+
+	if (!p->pub.snapshots)
+		return;
+	l->gone.count++;
+	g->packets += s->packets;
+	g->bytes += s->bytes;
+	g->flows_created += s->flows_created;
+	g->flows_evicted += s->flows_evicted;
+	g->smtp_connections += s->smtp_connections;
+	g->records_dropped += s->records_dropped;
+	g->obs_queued += s->obs_queued;
+	g->obs_sent += s->obs_sent;
+	g->obs_dropped += s->obs_dropped;
+	g->verdicts_received += s->verdicts_received;
+	g->rules_scanned += s->rules_scanned;
+	g->rules_reload_ok += s->rules_reload_ok;
+	g->rules_reload_failed += s->rules_reload_failed;
+	if (s->rules_loaded > g->rules_loaded)
+		g->rules_loaded = s->rules_loaded;
+	for (int a = 0; a < MXS_DP_ANOMALY_SLOTS; a++)
+		g->anomalies[a] += s->anomalies[a];
+	if (s->reload_error[0])
+		memcpy(g->reload_error, s->reload_error, sizeof(g->reload_error));
+	if (!p->pub.n_hits ||
+	    (!l->gone_hits && !(l->gone_hits = calloc(MXS_LINK_MAX_RULE_HITS, sizeof(*l->gone_hits)))))
+		return;
+	l->gone.hits = l->gone_hits;
+	for (uint32_t i = 0; i < p->pub.n_hits; i++) {
+		const struct mxs_rule_hit *h = &p->pub.hits[i];
+		uint32_t k;
+
+		for (k = 0; k < l->gone.n_hits && l->gone_hits[k].id != h->id; k++)
+			;
+		if (k < l->gone.n_hits)
+			l->gone_hits[k].hits += h->hits;
+		else if (l->gone.n_hits < MXS_LINK_MAX_RULE_HITS)
+			l->gone_hits[l->gone.n_hits++] = *h;
+	}
+}
+
+const struct ctl_link_departed *ctl_link_departed(const struct ctl_link *l)
+{
+	return &l->gone;
+}
+
 static void peer_close(struct ctl_link *l, int i)
 {
+	depart(l, l->peer[i]);
 	close(l->peer[i]->fd);
+	free(l->peer[i]->hits);
 	free(l->peer[i]);
 	l->peer[i] = NULL;
 	l->st.peers--;
@@ -75,6 +133,7 @@ void ctl_link_free(struct ctl_link *l)
 			peer_close(l, i);
 	close(l->lfd);
 	unlink(l->path);
+	free(l->gone_hits);
 	free(l);
 }
 
@@ -105,9 +164,45 @@ static void accept_all(struct ctl_link *l)
 			continue;
 		}
 		l->peer[i]->fd = fd;
+		l->peer[i]->pub.id = l->next_id++;
 		l->st.peers++;
 		l->st.connects++;
 	}
+}
+
+/* The record size of a message type we accept, 0 for others. */
+static size_t record_size(uint16_t type)
+{
+	switch (type) {
+	case MXS_MSG_OBSERVATIONS: return sizeof(struct mxs_observation);
+	case MXS_MSG_DP_STATS: return sizeof(struct mxs_dp_stats);
+	case MXS_MSG_RULE_HITS: return sizeof(struct mxs_rule_hit);
+	default: return 0;
+	}
+}
+
+/* A stats snapshot replaces the last; rule hits that follow add up. */
+static int take_stats(struct peer *p, const struct mxs_msg_hdr *h, const uint8_t *rec)
+{
+	if (h->type == MXS_MSG_DP_STATS) {
+		if (h->count != 1)
+			return -1;
+		memcpy(&p->pub.stats, rec, sizeof(p->pub.stats));
+		p->pub.stats.reload_error[sizeof(p->pub.stats.reload_error) - 1] = '\0';
+		p->pub.snapshots++;
+		p->pub.n_hits = 0;
+		return 0;
+	}
+	if (!p->hits && !(p->hits = calloc(MXS_LINK_MAX_RULE_HITS, sizeof(*p->hits))))
+		return 0;       /* no memory: hits unknown, the link goes on */
+	p->pub.hits = p->hits;
+	for (uint32_t i = 0; i < h->count && p->pub.n_hits < MXS_LINK_MAX_RULE_HITS; i++) {
+		struct mxs_rule_hit *r = &p->hits[p->pub.n_hits++];
+
+		memcpy(r, rec + i * sizeof(*r), sizeof(*r));
+		r->msg[sizeof(r->msg) - 1] = '\0';
+	}
+	return 0;
 }
 
 /* Consume complete messages from @p's buffer; -1 on a malformed one. */
@@ -121,13 +216,18 @@ static int parse(struct ctl_link *l, struct peer *p, ctl_link_obs_fn fn, void *c
 
 		memcpy(&h, p->buf + off, sizeof(h));
 		if (h.magic != MXS_LINK_MAGIC || h.version != MXS_LINK_VERSION ||
-		    h.type != MXS_MSG_OBSERVATIONS ||
-		    h.record_size != sizeof(struct mxs_observation) ||
+		    !record_size(h.type) || h.record_size != record_size(h.type) ||
 		    h.count == 0 || h.count > MXS_LINK_MAX_BATCH)
 			return -1;
-		need = sizeof(h) + (size_t)h.count * sizeof(struct mxs_observation);
+		need = sizeof(h) + (size_t)h.count * h.record_size;
 		if (p->len - off < need)
 			break;
+		if (h.type != MXS_MSG_OBSERVATIONS) {
+			if (take_stats(p, &h, p->buf + off + sizeof(h)) < 0)
+				return -1;
+			off += need;
+			continue;
+		}
 		for (uint32_t i = 0; i < h.count; i++) {
 			struct mxs_observation o;
 
@@ -204,4 +304,31 @@ void ctl_link_send(void *link, const struct mxs_verdict *v, size_t n)
 const struct ctl_link_stats *ctl_link_stats(const struct ctl_link *l)
 {
 	return &l->st;
+}
+
+size_t ctl_link_peers(const struct ctl_link *l, const struct ctl_link_peer **out, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < CTL_LINK_MAX_PEERS && n < max; i++)
+		if (l->peer[i])
+			out[n++] = &l->peer[i]->pub;
+	return n;
+}
+
+size_t ctl_link_reload(struct ctl_link *l, uint64_t *ids, size_t max)
+{
+	struct mxs_msg_hdr h = { MXS_LINK_MAGIC, MXS_LINK_VERSION, MXS_MSG_RULES_RELOAD, 0, 0 };
+	size_t n = 0;
+
+	for (int i = 0; i < CTL_LINK_MAX_PEERS; i++) {
+		if (!l->peer[i])
+			continue;
+		if (send(l->peer[i]->fd, &h, sizeof(h), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(h)) {
+			if (n < max)
+				ids[n] = l->peer[i]->pub.id;
+			n++;
+		}
+	}
+	return n;
 }

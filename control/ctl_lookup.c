@@ -4,8 +4,11 @@
  * one ticket per query it has out; each answer fills its slot and the last
  * one decides. Teardown order: ctl_lookup_close, ctl_dns_free of both
  * clients (pending answers arrive as errors and jobs end silently), then
- * ctl_lookup_free.
+ * ctl_lookup_free. With explain, a listed answer sends a TXT query for
+ * the same name from its callback (a ticket of its own), so the job's
+ * pending count covers it before the listed answer is counted off.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,10 @@
 
 #include "ctl_lookup.h"
 
-enum ticket_kind { T_DNSBL, T_RHSBL_HELO, T_RHSBL_MAIL, T_PTR, T_FWD };
+enum ticket_kind {
+	T_DNSBL, T_RHSBL_HELO, T_RHSBL_MAIL, T_PTR, T_FWD,
+	T_TXT_DNSBL, T_TXT_HELO, T_TXT_MAIL,  /* explain: same order as the zone kinds */
+};
 
 struct job;
 
@@ -34,12 +40,19 @@ struct job {
 	const char *ptr_error;
 	size_t n_ptr;
 	char ptr[CTL_LOOKUP_MAX_PTR][CTL_DNS_NAME_MAX + 1];
+	uint8_t n_fwd[CTL_LOOKUP_MAX_PTR];
+	uint8_t confirmed[CTL_LOOKUP_MAX_PTR];
+	uint8_t fwd[CTL_LOOKUP_MAX_PTR][CTL_DNS_MAX_ADDRS][16];
 	uint64_t started_ns;
 	struct ctl_zone_result *dz;       /* by distinct DNSBL zone */
 	struct ctl_zone_result *rz_helo;  /* by distinct RHSBL zone */
 	struct ctl_zone_result *rz_mail;
 	struct ticket *tickets;
 	size_t n_tickets;
+};
+
+struct zone_counts {
+	uint64_t listed, not_listed, errors, timeouts;
 };
 
 /* Distinct zones of a site list, and which site uses which. */
@@ -49,14 +62,17 @@ struct zone_set {
 	struct ctl_zone **local;          /* in-process zone, or NULL */
 	uint8_t *off;                     /* switched off by health probes */
 	size_t *of_site;
+	struct zone_counts *cnt;          /* by distinct zone */
 };
 
 struct ctl_lookup {
 	struct ctl_lookup_params p;
 	struct zone_set dnsbl, rhsbl;
+	size_t max_tickets;               /* per job */
 	struct job *jobs;
 	int closing;
 	struct ctl_lookup_stats st;
+	struct ctl_hist latency;
 };
 
 static uint64_t mono_ns(void)
@@ -82,7 +98,8 @@ static int zone_set_init(struct zone_set *z, const struct ctl_site *s, size_t n,
 	z->local = calloc(n ? n : 1, sizeof(*z->local));
 	z->of_site = calloc(n ? n : 1, sizeof(*z->of_site));
 	z->off = calloc(n ? n : 1, 1);
-	if (!z->name || !z->local || !z->of_site || !z->off)
+	z->cnt = calloc(n ? n : 1, sizeof(*z->cnt));
+	if (!z->name || !z->local || !z->of_site || !z->off || !z->cnt)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
@@ -105,6 +122,7 @@ static void zone_set_free(struct zone_set *z)
 	free(z->local);
 	free(z->of_site);
 	free(z->off);
+	free(z->cnt);
 }
 
 struct ctl_lookup *ctl_lookup_create(const struct ctl_lookup_params *p)
@@ -120,6 +138,10 @@ struct ctl_lookup *ctl_lookup_create(const struct ctl_lookup_params *p)
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* every zone query, the PTR, a forward query per PTR name; explain
+	 * adds a TXT query per zone query */
+	l->max_tickets = (l->dnsbl.n + 2 * l->rhsbl.n) * (p->explain ? 2 : 1) + 1 +
+			 CTL_LOOKUP_MAX_PTR;
 	return l;
 }
 
@@ -193,16 +215,25 @@ static void finish(struct job *j)
 	e.n_hits = j->obs.n_hits < MXS_OBS_MAX_HITS ? j->obs.n_hits : MXS_OBS_MAX_HITS;
 	e.hit_ids = j->obs.hit_ids;
 	ctl_policy_decide(c, &e, &d);
+	ctl_hist_add(&l->latency, mono_ns() - j->started_ns);
 	det.obs = &j->obs;
 	det.evidence = &e;
 	det.decision = &d;
 	det.n_zones = l->dnsbl.n;
 	det.zone_names = l->dnsbl.name;
 	det.zones = j->dz;
+	det.n_rhsbl_zones = l->rhsbl.n;
+	det.rhsbl_zone_names = l->rhsbl.name;
+	det.rhsbl_helo = j->rz_helo;
+	det.rhsbl_mail = j->rz_mail;
 	det.n_ptr = j->n_ptr;
 	det.ptr = (const char (*)[CTL_DNS_NAME_MAX + 1])j->ptr;
+	det.n_fwd = j->n_fwd;
+	det.fwd = (const uint8_t (*)[CTL_DNS_MAX_ADDRS][16])j->fwd;
+	det.confirmed = j->confirmed;
 	det.ptr_error = j->ptr_error;
 	det.started_ns = j->started_ns;
+	det.explain = l->p.explain;
 	l->st.completed++;
 	l->p.done(l->p.ctx, &det);
 	free(sites);
@@ -215,7 +246,12 @@ static void answered(struct job *j)
 		finish(j);
 }
 
-static void zone_answer(struct ctl_lookup *l, struct ctl_zone_result *z,
+static int is_timeout(const struct ctl_dns_result *r)
+{
+	return r->status == CTL_DNS_ERROR && r->error && strcmp(r->error, "timeout") == 0;
+}
+
+static void zone_answer(struct ctl_lookup *l, struct zone_counts *cnt, struct ctl_zone_result *z,
 			const struct ctl_dns_result *r)
 {
 	const char *why = NULL;
@@ -236,12 +272,28 @@ static void zone_answer(struct ctl_lookup *l, struct ctl_zone_result *z,
 	} else {
 		z->state = CTL_LIST_NOT_LISTED;
 	}
-	if (z->state == CTL_LIST_LISTED)
+	if (z->state == CTL_LIST_LISTED) {
 		l->st.zone_listed++;
-	else if (z->state == CTL_LIST_ERROR)
+		cnt->listed++;
+	} else if (z->state == CTL_LIST_ERROR && is_timeout(r)) {
+		l->st.zone_timeouts++;
+		cnt->timeouts++;
+	} else if (z->state == CTL_LIST_ERROR) {
 		l->st.zone_errors++;
-	else
+		cnt->errors++;
+	} else {
 		l->st.zone_not_listed++;
+		cnt->not_listed++;
+	}
+}
+
+/* A zone query that never went out: an error of that zone. */
+static void zone_failed(struct ctl_lookup *l, struct zone_counts *cnt, struct ctl_zone_result *z)
+{
+	z->state = CTL_LIST_ERROR;
+	snprintf(z->error, sizeof(z->error), "query failed");
+	l->st.zone_errors++;
+	cnt->errors++;
 }
 
 static int same_addr(const struct job *j, const uint8_t *a)
@@ -251,14 +303,56 @@ static int same_addr(const struct job *j, const uint8_t *a)
 
 static void fwd_done(struct job *j)
 {
+	struct ctl_lookup_stats *st = &j->l->st;
+
 	if (--j->fwd_pending)
 		return;
 	/* A DNS failure never counts against the client. */
 	j->fcrdns = j->fwd_match ? CTL_FCRDNS_PASS
 		  : j->fwd_error ? CTL_FCRDNS_ERROR : CTL_FCRDNS_FAIL;
+	if (j->fcrdns == CTL_FCRDNS_PASS)
+		st->fcrdns_pass++;
+	else if (j->fcrdns == CTL_FCRDNS_FAIL)
+		st->fcrdns_fail++;
+	else
+		st->fcrdns_error++;
 }
 
 static int ask(struct job *j, const char *name, int type, uint8_t kind, uint16_t idx);
+static int usable_domain(const char *s, size_t n, char *buf, size_t len);
+
+/* Explain: the TXT record of the name that listed (zone slot @kind, @k). */
+static void ask_txt(struct job *j, uint8_t kind, uint16_t k)
+{
+	struct ctl_lookup *l = j->l;
+	char q[CTL_DNS_NAME_MAX + 1], dom[MXS_NAME_MAX + 1];
+	int r;
+
+	if (kind == T_DNSBL) {
+		r = ctl_dns_revname(j->obs.family, j->obs.client, l->dnsbl.name[k], q, sizeof(q));
+	} else {
+		const char *s = kind == T_RHSBL_HELO ? j->obs.helo : j->obs.mail_domain;
+		size_t n = kind == T_RHSBL_HELO ? j->obs.helo_len : j->obs.mail_domain_len;
+
+		if (!usable_domain(s, n, dom, sizeof(dom)))
+			return;
+		r = ctl_dns_domname(dom, l->rhsbl.name[k], q, sizeof(q));
+	}
+	if (r == 0)
+		(void)ask(j, q, CTL_DNS_TXT, (uint8_t)(T_TXT_DNSBL + (kind - T_DNSBL)), k);
+}
+
+static void zone_dns_answer(struct job *j, uint8_t kind, uint16_t k, const struct ctl_dns_result *r)
+{
+	struct ctl_lookup *l = j->l;
+	struct zone_set *z = kind == T_DNSBL ? &l->dnsbl : &l->rhsbl;
+	struct ctl_zone_result *slot = kind == T_DNSBL ? &j->dz[k]
+				     : kind == T_RHSBL_HELO ? &j->rz_helo[k] : &j->rz_mail[k];
+
+	zone_answer(l, &z->cnt[k], slot, r);
+	if (l->p.explain && slot->state == CTL_LIST_LISTED)
+		ask_txt(j, kind, k);
+}
 
 static void on_answer(void *arg, const struct ctl_dns_result *r)
 {
@@ -268,21 +362,32 @@ static void on_answer(void *arg, const struct ctl_dns_result *r)
 
 	switch (t->kind) {
 	case T_DNSBL:
-		zone_answer(l, &j->dz[t->idx], r);
-		break;
 	case T_RHSBL_HELO:
-		zone_answer(l, &j->rz_helo[t->idx], r);
-		break;
 	case T_RHSBL_MAIL:
-		zone_answer(l, &j->rz_mail[t->idx], r);
+		zone_dns_answer(j, t->kind, t->idx, r);
 		break;
+	case T_TXT_DNSBL:
+	case T_TXT_HELO:
+	case T_TXT_MAIL: {
+		struct ctl_zone_result *slot = t->kind == T_TXT_DNSBL ? &j->dz[t->idx]
+					     : t->kind == T_TXT_HELO ? &j->rz_helo[t->idx]
+					     : &j->rz_mail[t->idx];
+
+		/* no TXT, or a failed TXT query: the listing stands, without text */
+		if (r->status == CTL_DNS_OK)
+			snprintf(slot->txt, sizeof(slot->txt), "%s", r->txt);
+		break;
+	}
 	case T_PTR:
 		if (r->status == CTL_DNS_ERROR) {
 			j->fcrdns = CTL_FCRDNS_ERROR;
 			j->ptr_error = "ptr lookup failed";
+			l->st.ptr_error++;
 		} else if (r->status == CTL_DNS_NONE || r->n_names == 0) {
 			j->fcrdns = CTL_FCRDNS_NONE;
+			l->st.ptr_none++;
 		} else {
+			l->st.ptr_ok++;
 			j->n_ptr = r->n_names < CTL_LOOKUP_MAX_PTR ? r->n_names : CTL_LOOKUP_MAX_PTR;
 			j->fwd_pending = (int)j->n_ptr;
 			for (size_t i = 0; i < j->n_ptr; i++) {
@@ -298,9 +403,15 @@ static void on_answer(void *arg, const struct ctl_dns_result *r)
 	case T_FWD:
 		if (r->status == CTL_DNS_ERROR)
 			j->fwd_error = 1;
-		for (size_t i = 0; r->status == CTL_DNS_OK && i < r->n_addrs; i++)
-			if (same_addr(j, r->addrs[i]))
+		for (size_t i = 0; r->status == CTL_DNS_OK && i < r->n_addrs &&
+		     i < CTL_DNS_MAX_ADDRS; i++) {
+			memcpy(j->fwd[t->idx][i], r->addrs[i], 16);
+			j->n_fwd[t->idx] = (uint8_t)(i + 1);
+			if (same_addr(j, r->addrs[i])) {
 				j->fwd_match = 1;
+				j->confirmed[t->idx] = 1;
+			}
+		}
 		fwd_done(j);
 		break;
 	}
@@ -314,14 +425,14 @@ static int ask(struct job *j, const char *name, int type, uint8_t kind, uint16_t
 	struct ctl_dns *d = l->p.dns;
 	int r;
 
-	if (j->n_tickets == (size_t)(l->dnsbl.n + 2 * l->rhsbl.n + 1 + CTL_LOOKUP_MAX_PTR))
+	if (j->n_tickets == l->max_tickets)
 		return -ENOSPC;
 	t = &j->tickets[j->n_tickets++];
 	t->job = j;
 	t->kind = kind;
 	t->idx = idx;
 	/* list zones to the list servers; PTR and forward lookups stay on dns */
-	if (l->p.list_dns && (kind == T_DNSBL || kind == T_RHSBL_HELO || kind == T_RHSBL_MAIL))
+	if (l->p.list_dns && kind != T_PTR && kind != T_FWD)
 		d = l->p.list_dns;
 	r = l->p.fresh ? ctl_dns_query_fresh(d, name, type, on_answer, t)
 		       : ctl_dns_query(d, name, type, on_answer, t);
@@ -352,7 +463,7 @@ static int usable_domain(const char *s, size_t n, char *buf, size_t len)
 	return 1;
 }
 
-static void zone_query(struct job *j, const struct zone_set *z, size_t k, const char *qname,
+static void zone_query(struct job *j, struct zone_set *z, size_t k, const char *qname,
 		       const char *domain, struct ctl_zone_result *slot, uint8_t kind)
 {
 	struct ctl_zone_answer za;
@@ -374,13 +485,14 @@ static void zone_query(struct job *j, const struct zone_set *z, size_t k, const 
 			memcpy(r.addrs[0], za.a, 4);
 		}
 		j->l->st.local_answers++;
-		zone_answer(j->l, slot, &r);
+		zone_answer(j->l, &z->cnt[k], slot, &r);
+		/* explain: the zone's own text, as rbldnsd would serve it */
+		if (j->l->p.explain && slot->state == CTL_LIST_LISTED)
+			snprintf(slot->txt, sizeof(slot->txt), "%s", za.txt);
 		return;
 	}
-	if (ask(j, qname, CTL_DNS_A, kind, (uint16_t)k) < 0) {
-		slot->state = CTL_LIST_ERROR;
-		snprintf(slot->error, sizeof(slot->error), "query failed");
-	}
+	if (ask(j, qname, CTL_DNS_A, kind, (uint16_t)k) < 0)
+		zone_failed(j->l, &z->cnt[k], slot);
 }
 
 static void rhsbl_all(struct job *j, const char *s, size_t n, struct ctl_zone_result *slots,
@@ -404,7 +516,7 @@ int ctl_lookup_submit(struct ctl_lookup *l, const struct mxs_observation *obs)
 {
 	char q[CTL_DNS_NAME_MAX + 1];
 	size_t nz = l->dnsbl.n, nr = l->rhsbl.n;
-	size_t nres = nz + 2 * nr, ntk = nz + 2 * nr + 1 + CTL_LOOKUP_MAX_PTR;
+	size_t nres = nz + 2 * nr, ntk = l->max_tickets;
 	/* One allocation per observation: the job, its results, its tickets. */
 	struct job *j = calloc(1, sizeof(*j) + nres * sizeof(struct ctl_zone_result) +
 				  ntk * sizeof(struct ticket));
@@ -439,6 +551,7 @@ int ctl_lookup_submit(struct ctl_lookup *l, const struct mxs_observation *obs)
 	    ask(j, q, CTL_DNS_PTR, T_PTR, 0) < 0) {
 		j->fcrdns = CTL_FCRDNS_ERROR;
 		j->ptr_error = "ptr query failed";
+		l->st.ptr_error++;
 	}
 	answered(j);
 	return 0;
@@ -473,4 +586,32 @@ void ctl_lookup_zone_enable(struct ctl_lookup *l, const char *zone, int on)
 		for (size_t k = 0; k < sets[s]->n; k++)
 			if (strcmp(sets[s]->name[k], zone) == 0)
 				sets[s]->off[k] = (uint8_t)!on;
+}
+
+size_t ctl_lookup_zone_count(const struct ctl_lookup *l)
+{
+	return l->dnsbl.n + l->rhsbl.n;
+}
+
+void ctl_lookup_zone_stats(const struct ctl_lookup *l, size_t i,
+			   struct ctl_lookup_zone_stats *ret)
+{
+	const struct zone_set *z = i < l->dnsbl.n ? &l->dnsbl : &l->rhsbl;
+	size_t k = i < l->dnsbl.n ? i : i - l->dnsbl.n;
+
+	assert(k < z->n);
+	memset(ret, 0, sizeof(*ret));
+	ret->zone = z->name[k];
+	ret->is_domain = z == &l->rhsbl;
+	ret->local = z->local[k] != NULL;
+	ret->enabled = !z->off[k];
+	ret->listed = z->cnt[k].listed;
+	ret->not_listed = z->cnt[k].not_listed;
+	ret->errors = z->cnt[k].errors;
+	ret->timeouts = z->cnt[k].timeouts;
+}
+
+const struct ctl_hist *ctl_lookup_latency(const struct ctl_lookup *l)
+{
+	return &l->latency;
 }

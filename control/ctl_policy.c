@@ -31,14 +31,19 @@ int ctl_policy_classify(const uint8_t (*a)[4], size_t n, const char **ret_why)
 	return n ? CTL_LIST_LISTED : CTL_LIST_NOT_LISTED;
 }
 
-__attribute__((format(printf, 3, 4)))
-static void reason(struct ctl_decision *d, unsigned bit, const char *fmt, ...)
+/* Name a reason and what it added to the score (0: a flag). */
+__attribute__((format(printf, 4, 5)))
+static void reason(struct ctl_decision *d, unsigned bit, int32_t weight, const char *fmt, ...)
 {
 	va_list ap;
 
 	d->reasons |= 1u << bit;
-	if (d->n_reasons == CTL_POLICY_MAX_REASONS)
+	if (d->n_reasons == CTL_POLICY_MAX_REASONS) {
+		/* no room to name it: keep the weights adding up to the score */
+		d->weight[CTL_POLICY_MAX_REASONS - 1] += weight;
 		return;
+	}
+	d->weight[d->n_reasons] = weight;
 	va_start(ap, fmt);
 	vsnprintf(d->reason[d->n_reasons++], CTL_POLICY_REASON_MAX, fmt, ap);
 	va_end(ap);
@@ -68,11 +73,11 @@ static int32_t score_sites(const struct ctl_site *sites, size_t n,
 			continue;
 		sum += sites[i].weight;
 		if (rhsbl)
-			reason(d, MXS_REASON_RHSBL, "rhsbl:%s%s", sites[i].zone, what);
+			reason(d, MXS_REASON_RHSBL, sites[i].weight, "rhsbl:%s%s", sites[i].zone, what);
 		else if (sites[i].weight < 0)
-			reason(d, MXS_REASON_DNSWL, "dnswl:%s", sites[i].zone);
+			reason(d, MXS_REASON_DNSWL, sites[i].weight, "dnswl:%s", sites[i].zone);
 		else
-			reason(d, MXS_REASON_DNSBL, "dnsbl:%s", sites[i].zone);
+			reason(d, MXS_REASON_DNSBL, sites[i].weight, "dnsbl:%s", sites[i].zone);
 	}
 	return sum;
 }
@@ -90,28 +95,33 @@ static const struct ctl_cidr *cidr_find(const struct ctl_cidr *c, size_t n, int 
 static int32_t score_evidence(const struct ctl_conf *conf, const struct ctl_evidence *e,
 			      struct ctl_decision *d)
 {
-	int32_t s = 0;
+	int32_t s = 0, rules;
 
 	s += score_sites(conf->dnsbl, conf->n_dnsbl, e->dnsbl, 0, "", d);
 	s += score_sites(conf->rhsbl, conf->n_rhsbl, e->rhsbl_helo, 1, "(helo)", d);
 	s += score_sites(conf->rhsbl, conf->n_rhsbl, e->rhsbl_mail, 1, "(mail_from)", d);
 	if (e->fcrdns == CTL_FCRDNS_FAIL && conf->fcrdns_weight) {
 		s += conf->fcrdns_weight;
-		reason(d, MXS_REASON_FCRDNS_FAIL, "fcrdns_fail");
+		reason(d, MXS_REASON_FCRDNS_FAIL, conf->fcrdns_weight, "fcrdns_fail");
 	} else if (e->fcrdns == CTL_FCRDNS_NONE && conf->no_ptr_weight) {
 		s += conf->no_ptr_weight;
-		reason(d, MXS_REASON_NO_PTR, "no_ptr");
+		reason(d, MXS_REASON_NO_PTR, conf->no_ptr_weight, "no_ptr");
 	}
 	for (unsigned a = 0; a < MXS_ANOMALY_COUNT; a++) {
 		if (!(e->anomalies & (1u << a)) || !conf->anomaly_weight[a])
 			continue;
 		s += conf->anomaly_weight[a];
-		reason(d, MXS_REASON_ANOMALY, "%s", mxs_anomaly_name(a));
+		reason(d, MXS_REASON_ANOMALY, conf->anomaly_weight[a], "%s", mxs_anomaly_name(a));
 	}
 	if (e->rule_score && conf->rule_weight_percent) {
-		s += e->rule_score * conf->rule_weight_percent / 100;
+		/* The observation has one summed rule score, not one per hit:
+		 * the first hit carries it all. */
+		rules = e->rule_score * conf->rule_weight_percent / 100;
+		s += rules;
 		for (size_t i = 0; i < e->n_hits; i++)
-			reason(d, MXS_REASON_RULE, "rule:%u", e->hit_ids[i]);
+			reason(d, MXS_REASON_RULE, i ? 0 : rules, "rule:%u", e->hit_ids[i]);
+		if (e->n_hits == 0)
+			reason(d, MXS_REASON_RULE, rules, "rules");
 	}
 	return s;
 }
@@ -124,10 +134,10 @@ void ctl_policy_decide(const struct ctl_conf *conf, const struct ctl_evidence *e
 	d->shadow = (uint8_t)!!conf->shadow;
 	if (cidr_find(conf->allow, conf->n_allow, e->family, e->addr)) {
 		/* A static allow wins over everything, shadow or not. */
-		reason(d, MXS_REASON_STATIC_ALLOW, "static_allow");
+		reason(d, MXS_REASON_STATIC_ALLOW, 0, "static_allow");
 		d->would_be = MXS_ACTION_PASS;
 	} else if (cidr_find(conf->deny, conf->n_deny, e->family, e->addr)) {
-		reason(d, MXS_REASON_STATIC_DENY, "static_deny");
+		reason(d, MXS_REASON_STATIC_DENY, conf->score_drop, "static_deny");
 		d->score = conf->score_drop;
 		d->would_be = MXS_ACTION_DROP;
 	} else {

@@ -39,6 +39,7 @@ struct ctl_zone_result {
 	size_t n_a;
 	uint8_t a[CTL_POLICY_MAX_A][4];   /* A records as answered */
 	char error[40];                   /* why, when CTL_LIST_ERROR */
+	char txt[256];                    /* first TXT string, when asked (explain) */
 };
 
 struct ctl_evidence {
@@ -63,6 +64,12 @@ struct ctl_decision {
 	uint32_t reasons;                 /* MXS_REASON_BIT() */
 	uint32_t ttl_s;
 	size_t n_reasons;
+	/* What reason[i] added to score; 0 for flags (static_allow). The
+	 * weights add up to score: static_deny carries score_drop; the scaled
+	 * rule score (one sum in the observation) is on the first "rule:ID";
+	 * past CTL_POLICY_MAX_REASONS the last entry also carries the weights
+	 * of the reasons that did not fit. */
+	int32_t weight[CTL_POLICY_MAX_REASONS];
 	char reason[CTL_POLICY_MAX_REASONS][CTL_POLICY_REASON_MAX]; /* "dnsbl:zone", "rule:1003" */
 };
 
@@ -74,7 +81,8 @@ struct ctl_decision {
  */
 int ctl_policy_classify(const uint8_t (*a)[4], size_t n, const char **ret_why);
 
-/* Decide. @e's arrays must have conf->n_dnsbl / n_rhsbl entries. */
+/* Decide. @e's arrays must have conf->n_dnsbl / n_rhsbl entries.
+ * Afterwards ret->weight[0..n_reasons) sums to ret->score. */
 void ctl_policy_decide(const struct ctl_conf *conf, const struct ctl_evidence *e,
 		       struct ctl_decision *ret);
 

@@ -41,6 +41,49 @@ static const char *fcrdns_name(int v)
 	return v >= 0 && v <= CTL_FCRDNS_ERROR ? n[v] : "error";
 }
 
+static void put_txt(FILE *f, int *first, const char *zone, const char *what,
+		    const struct ctl_zone_result *z)
+{
+	char key[CTL_DNS_NAME_MAX + 16];
+
+	if (z->state != CTL_LIST_LISTED || !z->txt[0])
+		return;
+	snprintf(key, sizeof(key), "%s%s", zone, what);
+	fputs(*first ? "" : ",", f);
+	*first = 0;
+	put_cstr(f, key);
+	fputc(':', f);
+	put_cstr(f, z->txt);
+}
+
+/* Explain only: the lists' TXT per listing zone, and per PTR name the
+ * addresses it resolves to and whether it confirms. */
+static void put_explain(FILE *f, const struct ctl_lookup_detail *d)
+{
+	char ip[INET6_ADDRSTRLEN];
+	int first = 1;
+
+	fputs(",\"txt\":{", f);
+	for (size_t z = 0; z < d->n_zones; z++)
+		put_txt(f, &first, d->zone_names[z], "", &d->zones[z]);
+	for (size_t z = 0; z < d->n_rhsbl_zones; z++) {
+		put_txt(f, &first, d->rhsbl_zone_names[z], "(helo)", &d->rhsbl_helo[z]);
+		put_txt(f, &first, d->rhsbl_zone_names[z], "(mail_from)", &d->rhsbl_mail[z]);
+	}
+	fputs("},\"fwd\":[", f);
+	for (size_t i = 0; i < d->n_ptr; i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		put_cstr(f, d->ptr[i]);
+		fprintf(f, ",\"confirmed\":%s,\"addrs\":[", d->confirmed[i] ? "true" : "false");
+		for (size_t a = 0; a < d->n_fwd[i]; a++) {
+			inet_ntop(d->obs->family == 4 ? AF_INET : AF_INET6, d->fwd[i][a], ip, sizeof(ip));
+			fprintf(f, "%s\"%s\"", a ? "," : "", ip);
+		}
+		fputs("]}", f);
+	}
+	fputc(']', f);
+}
+
 void ctl_vlog_write(FILE *f, const struct ctl_lookup_detail *d, uint64_t now_ns)
 {
 	const struct mxs_observation *o = d->obs;
@@ -61,6 +104,9 @@ void ctl_vlog_write(FILE *f, const struct ctl_lookup_detail *d, uint64_t now_ns)
 			fputc(',', f);
 		put_cstr(f, k->reason[i]);
 	}
+	fputs("],\"weights\":[", f);
+	for (size_t i = 0; i < k->n_reasons; i++)
+		fprintf(f, "%s%d", i ? "," : "", k->weight[i]);
 	fputs("],\"dnsbl\":{", f);
 	first = 1;
 	for (size_t z = 0; z < d->n_zones; z++) {
@@ -92,7 +138,10 @@ void ctl_vlog_write(FILE *f, const struct ctl_lookup_detail *d, uint64_t now_ns)
 			fputc(',', f);
 		put_cstr(f, d->ptr[i]);
 	}
-	fputs("],\"helo\":", f);
+	fputc(']', f);
+	if (d->explain)
+		put_explain(f, d);
+	fputs(",\"helo\":", f);
 	ctl_vlog_str(f, o->helo, o->helo_len);
 	fprintf(f, ",\"ttl\":%u,\"shadow\":%s", k->ttl_s, k->shadow ? "true" : "false");
 	if (k->shadow)

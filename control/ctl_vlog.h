@@ -3,7 +3,10 @@
  * ctl_vlog: the verdict log (verdict_log), NDJSON, one line per verdict
  * with its evidence: zones that listed the address and their answers, DNS
  * errors per zone, the forward-confirmed rDNS state and PTR names, the
- * reasons, TTL and shadow flag. Main thread only.
+ * reasons with the weight each added ("weights", parallel to "reasons"),
+ * TTL and shadow flag. For an explain lookup also "txt" (the listing
+ * zones' TXT, keyed by zone, RHSBL ones suffixed "(helo)"/"(mail_from)")
+ * and "fwd" (per PTR name: confirmed, addrs). Main thread only.
  */
 #ifndef CTL_VLOG_H
 #define CTL_VLOG_H

@@ -25,46 +25,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl_bpf.h"
-#include "ctl_conf.h"
-#include "ctl_dns.h"
-#include "ctl_health.h"
-#include "ctl_link.h"
-#include "ctl_lookup.h"
-#include "ctl_sink.h"
 #include "ctl_vlog.h"
-#include "ctl_zone.h"
+#include "mxscreend.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
-#define MAX_FDS 64
-#define BATCH_MAX 4096
+#define MAX_FDS 256
 #define SWEEP_MAX 16384   /* verdicts looked at per second: 1M in about a minute */
+#define VTAB_MAX (1u << 20)
+#define VTAB_CIDRS 4096
 
 static volatile sig_atomic_t stop_flag, hup_flag;
-
-struct daemon {
-	const char *conf_path;
-	struct ctl_conf *conf;
-	struct ctl_zone **zones;       /* like conf->local_zones */
-	struct ctl_dns *dns;           /* resolvers: PTR, forward A/AAAA */
-	struct ctl_dns *list_dns;      /* list_resolvers, or NULL: lists use dns */
-	struct ctl_lookup *lookup;
-	struct ctl_health *health;     /* probes on list_dns, else dns */
-	const char *probe_zones[256];
-	uint8_t probe_is_domain[256];
-	struct ctl_link *link;
-	struct ctl_bpf *bpf;           /* NULL unless bpf = yes */
-	uint64_t last_sweep;
-	FILE *vlog;
-	struct ctl_sink sinks[4];
-	size_t n_sinks;
-	struct mxs_verdict batch[BATCH_MAX];
-	size_t n_batch;
-	uint64_t verdicts[MXS_ACTION_COUNT];
-	uint64_t reloads_failed;
-	uint64_t obs_dropped;
-};
 
 __attribute__((format(printf, 1, 2)))
 static void say(const char *fmt, ...)
@@ -78,12 +49,20 @@ static void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static uint64_t realtime_ns(void)
+uint64_t mxd_realtime_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mxd_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
 }
 
 static void on_signal(int sig)
@@ -105,18 +84,42 @@ static void flush_batch(struct daemon *d)
 		fflush(d->vlog);
 }
 
+void mxd_sink(struct daemon *d, const struct mxs_verdict *v, size_t n)
+{
+	flush_batch(d);   /* keep the order: what was decided before goes first */
+	for (size_t i = 0; i < d->n_sinks; i++)
+		d->sinks[i].write(d->sinks[i].ctx, v, n);
+}
+
+/* The policy's verdict joins the table and goes to the sinks, unless an
+ * operator's verdict covers the address: that one stays in force. */
 static void on_done(void *ctx, const struct ctl_lookup_detail *det)
 {
 	struct daemon *d = ctx;
-	uint64_t now = realtime_ns();
+	uint64_t now = mxd_realtime_ns();
+	const struct ctl_vtab_entry *cur;
+	struct ctl_vtab_entry e = { .source = CTL_VTAB_POLICY, .created_ns = now, .updated_ns = now };
+	size_t off = 0;
 
 	d->verdicts[det->decision->action]++;
 	if (d->vlog)
 		ctl_vlog_write(d->vlog, det, now);
-	if (d->n_batch == BATCH_MAX)
+	cur = ctl_vtab_match(d->vtab, det->obs->family, det->obs->client, now);
+	if (cur && cur->source == CTL_VTAB_MANUAL) {
+		d->policy_overridden++;
+		return;
+	}
+	ctl_policy_verdict(d->conf, det->obs->family, det->obs->client, det->decision, now, &e.v);
+	for (size_t i = 0; i < det->decision->n_reasons && off + 2 < sizeof(e.reason); i++)
+		off += (size_t)snprintf(e.reason + off, sizeof(e.reason) - off, "%s%s", i ? "," : "",
+					det->decision->reason[i]);
+	if (ctl_vtab_put(d->vtab, &e, now) == -EPERM) {
+		d->policy_overridden++;
+		return;
+	}
+	if (d->n_batch == MXD_BATCH_MAX)
 		flush_batch(d);
-	ctl_policy_verdict(d->conf, det->obs->family, det->obs->client, det->decision, now,
-			   &d->batch[d->n_batch++]);
+	d->batch[d->n_batch++] = e.v;
 }
 
 static void on_obs(void *ctx, const struct mxs_observation *o)
@@ -206,6 +209,7 @@ static int build(struct daemon *d, struct ctl_conf *c, char *err, size_t errlen)
 	}
 	/* Retire the old set: pending answers end as errors, silently. */
 	if (d->lookup) {
+		ctl_cmd_abort(d, "the configuration was reloaded while explaining: try again");
 		ctl_lookup_close(d->lookup);
 		/* probe callbacks run here: health after */
 		ctl_dns_free(d->list_dns);
@@ -305,7 +309,7 @@ static void reload(struct daemon *d)
 
 static void mkdir_parent(const char *path)
 {
-	char dir[sizeof(((struct ctl_conf *)0)->dataplane_socket)];
+	char dir[PATH_MAX];
 	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -360,28 +364,45 @@ static void first_probes(struct daemon *d)
 	}
 }
 
+static void metrics_body(void *ctx, struct ctl_jw *out)
+{
+	ctl_stats_prometheus(ctx, out);
+}
+
 static void loop(struct daemon *d)
 {
 	struct pollfd fds[MAX_FDS];
 
 	while (!stop_flag) {
-		int nl, nd, nld, timeout = 1000;
+		int nl, nc, nh = 0, nd, nld, timeout = 1000;
 
 		if (hup_flag) {
 			hup_flag = 0;
 			reload(d);
 		}
 		nl = ctl_link_pollfds(d->link, fds, MAX_FDS);
-		nd = dns_pollfds(d, fds + nl, MAX_FDS - nl, &timeout, &nld);
-		/* Wake at least once a second: health probes and signals. */
+		nc = ctl_csock_pollfds(d->csock, fds + nl, MAX_FDS - nl);
+		if (d->http)
+			nh = ctl_http_pollfds(d->http, fds + nl + nc, MAX_FDS - nl - nc);
+		nd = dns_pollfds(d, fds + nl + nc + nh, MAX_FDS - nl - nc - nh, &timeout, &nld);
+		/* Wake at least once a second: health probes, signals, expiry,
+		 * and 100 ms while a rules reload is awaited. */
 		if (timeout < 0 || timeout > 1000)
 			timeout = 1000;
-		if (poll(fds, (nfds_t)(nl + nd + nld), timeout) < 0 && errno != EINTR)
+		for (size_t i = 0; i < MXD_MAX_RELOADS; i++)
+			if (d->reloads[i].client && timeout > 100)
+				timeout = 100;
+		if (poll(fds, (nfds_t)(nl + nc + nh + nd + nld), timeout) < 0 && errno != EINTR)
 			break;
 		if (d->health)
 			ctl_health_tick(d->health, mono_s());
 		ctl_link_process(d->link, fds, nl, on_obs, d);
-		dns_process(d, fds + nl, nd, nld);
+		dns_process(d, fds + nl + nc + nh, nd, nld);
+		flush_batch(d);
+		ctl_csock_process(d->csock, fds + nl, nc);
+		if (d->http)
+			ctl_http_process(d->http, mxd_mono_ms());
+		ctl_cmd_tick(d);
 		flush_batch(d);
 		if (d->bpf && mono_s() != d->last_sweep) {
 			d->last_sweep = mono_s();
@@ -455,14 +476,45 @@ int main(int argc, char **argv)
 	}
 	d.sinks[d.n_sinks++] = (struct ctl_sink){ ctl_link_send, d.link };
 	set_bpf_sink(&d);
+	d.started_ns = mxd_realtime_ns();
+	{
+		struct ctl_vtab_params vp = { .max_entries = VTAB_MAX, .max_cidrs = VTAB_CIDRS };
+		struct ctl_csock_params cp = {
+			.path = c->control_socket, .group = c->control_group,
+			.on_line = ctl_cmd_line, .ctx = &d,
+		};
+
+		d.vtab = ctl_vtab_create(&vp);
+		if (!d.vtab) {
+			say("cannot allocate the verdict table: %s", strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		mkdir_parent(c->control_socket);
+		d.csock = ctl_csock_create(&cp, err, sizeof(err));
+		if (!d.csock) {
+			say("control_socket %s", err);
+			return EXIT_RUNTIME;
+		}
+		if (c->metrics_listen[0]) {
+			d.http = ctl_http_create(c->metrics_listen, metrics_body, &d, err, sizeof(err));
+			if (!d.http) {
+				say("%s", err);
+				return EXIT_RUNTIME;
+			}
+		}
+	}
+	if (c->manual_verdicts[0])
+		mkdir_parent(c->manual_verdicts);
+	ctl_cmd_restore(&d);
 	if (d.bpf)
 		say("bpf: %s", ctl_bpf_summary(d.bpf));
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	say("listening on %s (%zu dnsbl sites, %zu rhsbl sites, %zu local zones%s)",
-	    d.conf->dataplane_socket, d.conf->n_dnsbl, d.conf->n_rhsbl, d.conf->n_local_zones,
+	say("listening on %s, control on %s%s%s (%zu dnsbl sites, %zu rhsbl sites, %zu local zones%s)",
+	    d.conf->dataplane_socket, d.conf->control_socket, d.http ? ", metrics on " : "",
+	    d.http ? d.conf->metrics_listen : "", d.conf->n_dnsbl, d.conf->n_rhsbl, d.conf->n_local_zones,
 	    d.conf->shadow ? ", shadow mode" : "");
 	first_probes(&d);
 	loop(&d);
@@ -477,6 +529,10 @@ int main(int argc, char **argv)
 		say("bpf: %" PRIu64 " verdicts written, %" PRIu64 " failed, %" PRIu64
 		    " expired removed; programs stay attached", bc->written, bc->failed, bc->swept);
 	}
+	ctl_cmd_abort(&d, "mxscreend is stopping");
+	ctl_csock_free(d.csock);
+	ctl_http_free(d.http);
+	ctl_vtab_free(d.vtab);
 	ctl_bpf_close(d.bpf);
 	ctl_link_free(d.link);
 	ctl_lookup_close(d.lookup);

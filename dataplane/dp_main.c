@@ -3,17 +3,20 @@
  * mxscreen-dp entry point: options, EAL set-up (its own EAL arguments when
  * none are given: a net_pcap vdev over --pcap, --no-huge when no hugepages
  * are free, --in-memory), port and worker start, totals at exit.
- * Main thread only. Exit status: 0 ok, 1 runtime failure, 2 bad option or
- * input file.
+ * Main thread, except the control link's callbacks (link_snapshot,
+ * link_reload: the link thread; reload_done: the reloader thread).
+ * Exit status: 0 ok, 1 runtime failure, 2 bad option or input file.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -39,6 +42,13 @@
 static struct dp_run run = { .ts_off = -1 };
 static struct dp_reload *reload;
 static struct dp_link *ctl_link;
+/* What the link thread reads for its snapshots: @reload and the rest are
+ * set before it starts; the workers are published by @workers_ready. */
+static _Atomic(struct dp_link *) reload_notify; /* read by the reloader */
+static struct dp_worker *workers[DP_OPTS_MAX_WORKERS];
+static atomic_uint workers_ready;
+static uint32_t n_workers;
+static uint64_t started_ns;
 
 __attribute__((format(printf, 2, 3), noreturn))
 static void die(int status, const char *fmt, ...)
@@ -63,6 +73,37 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	dp_reload_request(reload);
+}
+
+/* Reloader thread: a reload ended; let the control plane see how. */
+static void reload_done(void *ctx)
+{
+	dp_link_stats_soon(atomic_load(&reload_notify));
+}
+
+/* Link thread: RULES_RELOAD does what SIGHUP does. */
+static int link_reload(void *ctx)
+{
+	if (!reload)
+		return -ENOENT;
+	dp_reload_request(reload);
+	return 0;
+}
+
+/* Link thread: live totals (approximate while the workers run). */
+static void link_snapshot(void *ctx, struct mxs_dp_stats *ret, struct mxs_rule_hit *ret_hits,
+			  uint32_t max)
+{
+	struct dp_stats_totals t = { 0 };
+	unsigned n = atomic_load_explicit(&workers_ready, memory_order_acquire);
+
+	for (unsigned i = 0; i < n; i++)
+		dp_worker_stats_add(workers[i], &t);
+	t.workers = n_workers;
+	t.rules = reload;
+	dp_stats_to_link(&t, ret, ret_hits, max);
+	ret->pid = (uint32_t)getpid();
+	ret->started_ns = started_ns;
 }
 
 /* --check-rules: like nginx -t. */
@@ -258,8 +299,9 @@ int main(int argc, char **argv)
 	struct dp_opts o;
 	struct dp_capture_info ci = { .linktype = DP_LINK_ETHERNET };
 	struct eal_args eal = { 0 };
-	struct dp_worker *w[DP_OPTS_MAX_WORKERS];
+	struct dp_worker **w = workers;
 	struct dp_stats_totals tot = { 0 };
+	struct timespec ts0;
 	struct dp_output *out = NULL;
 	struct dp_rules_db *rules = NULL;
 	struct rte_mempool *pool;
@@ -268,6 +310,8 @@ int main(int argc, char **argv)
 	int sep = -1, app_argc = 0, r;
 	uint64_t first = UINT64_MAX, last = 0;
 
+	clock_gettime(CLOCK_REALTIME, &ts0);
+	started_ns = (uint64_t)ts0.tv_sec * 1000000000ull + (uint64_t)ts0.tv_nsec;
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0) {
 			sep = i;
@@ -311,7 +355,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (rules) {
-		reload = dp_reload_create(o.rules, o.workers, rules);
+		reload = dp_reload_create(o.rules, o.workers, rules, reload_done, NULL);
 		if (!reload)
 			die(EXIT_RUNTIME, "rules: cannot start the reloader: %s", strerror(errno));
 		signal(SIGHUP, on_hup);
@@ -341,12 +385,21 @@ int main(int argc, char **argv)
 		if (!out)
 			die(EXIT_USAGE, "--eve %s: %s", o.eve, strerror(errno));
 	}
+	n_workers = o.workers;
 	if (o.control) {
-		struct dp_link_params lp = { o.control, 8192, o.pcap != NULL };
+		struct dp_link_params lp = {
+			.path = o.control,
+			.ring_size = 8192,
+			.lossless = o.pcap != NULL,
+			.n_readers = o.workers,
+			.snapshot = link_snapshot,
+			.reload = link_reload,
+		};
 
 		ctl_link = dp_link_create(&lp);
 		if (!ctl_link)
 			die(EXIT_RUNTIME, "--control %s: %s", o.control, strerror(errno));
+		atomic_store(&reload_notify, ctl_link);
 	}
 	for (unsigned i = 0; i < o.workers; i++) {
 		w[i] = worker_create(i, &o, out);
@@ -354,6 +407,7 @@ int main(int argc, char **argv)
 		w[i]->rules = reload;
 		w[i]->slot = i;
 	}
+	atomic_store_explicit(&workers_ready, o.workers, memory_order_release);
 	port_start(run.port, pool, &o);
 
 	if (o.workers == 1) {
@@ -381,15 +435,13 @@ int main(int argc, char **argv)
 	}
 	tot.workers = o.workers;
 	tot.rules = reload;
-	dp_link_stop(ctl_link);  /* flushes what the workers queued */
+	dp_link_stop(ctl_link);  /* flushes what the workers queued, final DP_STATS */
 	dp_link_stats(ctl_link, &tot.link);
 	tot.has_link = ctl_link != NULL;
 	tot.tsc_hz = rte_get_tsc_hz();
 	tot.dispatch_drops = run.dispatch_drops;
 	for (unsigned i = 0; i < o.workers; i++) {
-		dp_stats_add(&tot, dp_conn_tracker_stats(w[i]->trk), dp_conn_flow_stats(w[i]->trk));
-		tot.records_written += w[i]->outl.records;
-		tot.records_dropped += w[i]->outl.dropped;
+		dp_worker_stats_add(w[i], &tot);
 		tot.tsc_busy += w[i]->tsc_busy;
 		tot.memory_bytes += dp_conn_tracker_memory(w[i]->trk);
 		if (w[i]->tsc_first && w[i]->tsc_first < first)

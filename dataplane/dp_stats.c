@@ -8,30 +8,33 @@
 
 #include "dp_stats.h"
 
+/* A counter a worker may be bumping right now: whole, maybe stale. */
+#define RD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
 void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,
 		  const struct dp_flow_stats *f)
 {
-	t->conn.packets += c->packets;
-	t->conn.bytes += c->bytes;
-	t->conn.non_ip += c->non_ip;
-	t->conn.non_tcp += c->non_tcp;
-	t->conn.fragments += c->fragments;
-	t->conn.malformed += c->malformed;
-	t->conn.smtp_connections += c->smtp_connections;
-	t->conn.half_open_closed += c->half_open_closed;
-	t->conn.conn_exhausted += c->conn_exhausted;
-	t->conn.probe_given_up += c->probe_given_up;
-	t->conn.rules_scanned += c->rules_scanned;
-	t->conn.rules_scan_errors += c->rules_scan_errors;
+	t->conn.packets += RD(c->packets);
+	t->conn.bytes += RD(c->bytes);
+	t->conn.non_ip += RD(c->non_ip);
+	t->conn.non_tcp += RD(c->non_tcp);
+	t->conn.fragments += RD(c->fragments);
+	t->conn.malformed += RD(c->malformed);
+	t->conn.smtp_connections += RD(c->smtp_connections);
+	t->conn.half_open_closed += RD(c->half_open_closed);
+	t->conn.conn_exhausted += RD(c->conn_exhausted);
+	t->conn.probe_given_up += RD(c->probe_given_up);
+	t->conn.rules_scanned += RD(c->rules_scanned);
+	t->conn.rules_scan_errors += RD(c->rules_scan_errors);
 	for (unsigned a = 0; a < MXS_ANOMALY_COUNT; a++)
-		t->conn.anomalies[a] += c->anomalies[a];
-	t->flow.created += f->created;
+		t->conn.anomalies[a] += RD(c->anomalies[a]);
+	t->flow.created += RD(f->created);
 	for (int k = 0; k < DP_FLOW_CLS_COUNT; k++)
-		t->flow.evicted[k] += f->evicted[k];
-	t->flow.expired += f->expired;
-	t->flow.removed += f->removed;
-	t->flow.drained += f->drained;
-	t->flow.active += f->active;
+		t->flow.evicted[k] += RD(f->evicted[k]);
+	t->flow.expired += RD(f->expired);
+	t->flow.removed += RD(f->removed);
+	t->flow.drained += RD(f->drained);
+	t->flow.active += RD(f->active);
 }
 
 static uint64_t evicted_total(const struct dp_stats_totals *t)
@@ -46,6 +49,35 @@ static uint64_t evicted_total(const struct dp_stats_totals *t)
 static double mpps(const struct dp_stats_totals *t)
 {
 	return t->elapsed_s > 0 ? (double)t->conn.packets / t->elapsed_s / 1e6 : 0.0;
+}
+
+_Static_assert(MXS_ANOMALY_COUNT <= MXS_DP_ANOMALY_SLOTS, "mxs_dp_stats anomaly slots");
+
+void dp_stats_to_link(const struct dp_stats_totals *t, struct mxs_dp_stats *ret,
+		      struct mxs_rule_hit *ret_hits, uint32_t max)
+{
+	ret->workers = t->workers;
+	ret->packets = t->conn.packets;
+	ret->bytes = t->conn.bytes;
+	ret->flows_created = t->flow.created;
+	ret->flows_active = t->flow.active;
+	ret->flows_evicted = evicted_total(t);
+	ret->smtp_connections = t->conn.smtp_connections;
+	ret->records_dropped = t->records_dropped;
+	ret->rules_scanned = t->conn.rules_scanned;
+	for (unsigned a = 0; a < MXS_ANOMALY_COUNT; a++)
+		ret->anomalies[a] = t->conn.anomalies[a];
+	ret->n_rule_hits = 0;
+	if (t->rules) {
+		struct dp_reload_stats rs;
+
+		dp_reload_stats(t->rules, &rs);
+		ret->rules_reload_ok = rs.reload_ok;
+		ret->rules_reload_failed = rs.reload_failed;
+		ret->rules_loaded = rs.rules_loaded;
+		dp_reload_last_error(t->rules, ret->reload_error, sizeof(ret->reload_error));
+		ret->n_rule_hits = dp_reload_top_hits(t->rules, ret_hits, max);
+	}
 }
 
 int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
@@ -91,9 +123,12 @@ int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
 		fprintf(f, ",\"control\":{\"observations_queued\":%" PRIu64
 			",\"observations_sent\":%" PRIu64 ",\"observations_dropped_full\":%" PRIu64
 			",\"observations_dropped_down\":%" PRIu64 ",\"connects\":%" PRIu64
-			",\"verdicts_received\":%" PRIu64 ",\"mirror_full\":%" PRIu64 "}",
+			",\"verdicts_received\":%" PRIu64 ",\"verdicts_invalid\":%" PRIu64
+			",\"mirror_full\":%" PRIu64 ",\"stats_sent\":%" PRIu64
+			",\"reload_requests\":%" PRIu64 "}",
 			t->link.queued, t->link.sent, t->link.dropped_full, t->link.dropped_down,
-			t->link.connects, t->link.verdicts, t->link.mirror_full);
+			t->link.connects, t->link.verdicts, t->link.verdicts_invalid,
+			t->link.mirror_full, t->link.stats_sent, t->link.reload_requests);
 	fprintf(f, ",\"workers\":%u,\"memory_reserved_bytes\":%" PRIu64
 		",\"elapsed_s\":%.6f,\"mpps\":%.3f,\"cycles_per_packet\":%.1f}\n",
 		t->workers, t->memory_bytes, t->elapsed_s, mpps(t),

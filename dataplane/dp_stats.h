@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dp_stats: run totals of mxscreen-dp, summed from the workers at exit,
- * written as JSON (--stats-json) and as a one-line summary. Main thread.
+ * written as JSON (--stats-json) and as a one-line summary (main thread);
+ * and the same sums taken live for the control link's DP_STATS snapshot
+ * (link thread). The sums read each worker counter with a relaxed load,
+ * without stopping or locking the worker: while workers run they are
+ * approximate (each counter is a recent value, counters are not from one
+ * instant), exact once the workers have stopped.
  */
 #ifndef DP_STATS_H
 #define DP_STATS_H
 
 #include <stdint.h>
 #include <stdio.h>
+
+#include <mxscreen/link.h>
 
 #include "dp_conn.h"
 #include "dp_link.h"
@@ -34,6 +41,14 @@ struct dp_stats_totals {
 
 void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,
 		  const struct dp_flow_stats *f);
+/*
+ * The DP_STATS view of @t: the traffic, flow, record, anomaly and rules
+ * fields of @ret (not ts_ns, started_ns, pid, obs_*, verdicts_received),
+ * and, with t->rules, up to @max rule hit records into @ret_hits with
+ * ret->n_rule_hits set. Not for workers (dp_reload_top_hits allocates).
+ */
+void dp_stats_to_link(const struct dp_stats_totals *t, struct mxs_dp_stats *ret,
+		      struct mxs_rule_hit *ret_hits, uint32_t max);
 /* 0 or -errno. "-" writes to stdout. */
 int dp_stats_write_json(const char *path, const struct dp_stats_totals *t);
 void dp_stats_summary(FILE *f, const struct dp_stats_totals *t);

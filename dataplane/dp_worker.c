@@ -14,6 +14,13 @@
 
 #define IDLE_END_NS (2ull * 1000000000ull) /* replay: nothing for 2 s = end */
 
+void dp_worker_stats_add(const struct dp_worker *w, struct dp_stats_totals *t)
+{
+	dp_stats_add(t, dp_conn_tracker_stats(w->trk), dp_conn_flow_stats(w->trk));
+	t->records_written += __atomic_load_n(&w->outl.records, __ATOMIC_RELAXED);
+	t->records_dropped += __atomic_load_n(&w->outl.dropped, __ATOMIC_RELAXED);
+}
+
 void dp_worker_on_record(void *ctx, const struct dp_conn_record *r)
 {
 	struct dp_worker *w = ctx;
@@ -97,16 +104,21 @@ static inline void rules_sync(struct dp_worker *w)
 	}
 }
 
-static inline void rules_quiescent(struct dp_worker *w)
+/* Between bursts: this worker holds no rule set or mirror pointer. */
+static inline void rcu_quiescent(struct dp_worker *w)
 {
 	if (w->rules)
 		dp_reload_quiescent(w->rules, w->slot);
+	if (w->link)
+		dp_link_quiescent(w->link, w->slot);
 }
 
 static void start(struct dp_worker *w)
 {
 	if (w->rules)
 		dp_reload_online(w->rules, w->slot);
+	if (w->link)
+		dp_link_online(w->link, w->slot);
 	rules_sync(w);
 }
 
@@ -120,6 +132,8 @@ static void finish(struct dp_worker *w)
 		dp_conn_set_rules(w->trk, NULL, 0);
 		dp_reload_offline(w->rules, w->slot);
 	}
+	if (w->link)
+		dp_link_offline(w->link, w->slot);
 }
 
 static int input_ended(struct dp_run *run, uint64_t got, uint64_t *idle_since)
@@ -162,7 +176,7 @@ int dp_worker_main_direct(void *arg)
 		} else if (!run->expect_packets) {
 			dp_conn_advance(w->trk, wall_ns());
 		}
-		rules_quiescent(w);
+		rcu_quiescent(w);
 	}
 	finish(w);
 	return 0;
@@ -181,10 +195,10 @@ int dp_worker_main_ring(void *arg)
 		rules_sync(w);
 		if (n) {
 			process(w, m, (uint16_t)n);
-			rules_quiescent(w);
+			rcu_quiescent(w);
 			continue;
 		}
-		rules_quiescent(w);
+		rcu_quiescent(w);
 		if (atomic_load(&run->input_done) || atomic_load(&run->stop))
 			if (rte_ring_empty(w->in))
 				break;

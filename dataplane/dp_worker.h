@@ -5,7 +5,10 @@
  * (l3fwd's lcore_conf). With one worker it polls the port itself; with
  * several, the main lcore polls and steers each packet by a symmetric flow
  * hash onto the owning worker's ring. No locks, allocation or logging in
- * the loops; only counters.
+ * the loops; only counters. Each loop turn reports a quiescent state to
+ * the rule set's and the verdict mirror's RCU, under its slot.
+ * dp_worker_stats_add may run on any thread while the worker runs (relaxed
+ * reads, see dp_stats.h).
  */
 #ifndef DP_WORKER_H
 #define DP_WORKER_H
@@ -20,6 +23,7 @@
 #include "dp_link.h"
 #include "dp_output.h"
 #include "dp_reload.h"
+#include "dp_stats.h"
 
 #define DP_WORKER_BURST 32
 
@@ -43,12 +47,15 @@ struct dp_worker {
 	struct dp_reload *rules;       /* NULL: no rules */
 	struct dp_link *link;          /* NULL: no control plane */
 	const struct dp_rules_db *db;  /* the rule set in use */
-	uint32_t slot;                 /* RCU thread id and scratch slot */
+	uint32_t slot;                 /* RCU thread ids and scratch slot */
 	uint64_t rx_packets;
 	uint64_t tsc_busy;             /* cycles spent processing bursts */
 	uint64_t tsc_first, tsc_last;
 	uint8_t linbuf[65536] __rte_aligned(64); /* multi-segment packets */
 } __rte_cache_aligned;
+
+/* Add @w's counters to @t (any thread; approximate while @w runs). */
+void dp_worker_stats_add(const struct dp_worker *w, struct dp_stats_totals *t);
 
 /* Record callback for dp_conn_params (ctx = struct dp_worker *). */
 void dp_worker_on_record(void *ctx, const struct dp_conn_record *r);

@@ -23,6 +23,17 @@
  * trie lookup; a missing one hides an entry, so a writer sets bits before
  * it adds trie entries and clears them only after it deleted them. With
  * config.cidr_hint 0 the map is ignored and the trie always looked up.
+ *
+ * static_cidrs holds two kinds of entries, told apart by
+ * mxs_bpf_cidr_val.id: configured ones (allow_cidrs -> pass, deny_cidrs ->
+ * drop; id = index in that list), which the loader syncs with the config,
+ * and manual ones (id has MXS_BPF_CIDR_MANUAL set), verdicts for a CIDR of
+ * any other length than a verdicts key (an operator's `block 192.0.2.0/24`),
+ * with any action; the config sync leaves them alone and they never
+ * expire in the kernel: the daemon deletes them. The longest matching
+ * entry, of either kind, is applied like a verdict of its action (its
+ * throttle bucket keyed per client address, /32 or /128) and wins over
+ * any verdicts entry. Only verdicts entries count hits.
  */
 #ifndef MXSCREEN_BPF_H
 #define MXSCREEN_BPF_H
@@ -52,6 +63,17 @@ struct mxs_bpf_addr_key {
 };
 _Static_assert(sizeof(struct mxs_bpf_addr_key) == 20, "mxs_bpf_addr_key layout");
 
+/* expiry_ns of an entry that never expires (the largest instant). */
+#define MXS_BPF_EXPIRY_NEVER (~0ull)
+
+/*
+ * hits: packets this entry's action was enforced on since it was last
+ * written (a rewrite of the key replaces the value, hits included): for
+ * drop, packets dropped; for throttle, SYNs the token bucket refused.
+ * Incremented atomically by xdp_enforce; pass and tag verdicts, shadow
+ * verdicts and config.shadow leave it alone (nothing was enforced).
+ * Wraps at 2^32.
+ */
 struct mxs_bpf_verdict {
 	__u8 action;            /* enum mxs_action (include/mxscreen/verdict.h) */
 	__u8 would_be;          /* the policy's action (differs in shadow mode) */
@@ -59,8 +81,9 @@ struct mxs_bpf_verdict {
 	__u8 pad;
 	__s32 score;
 	__u32 reasons;          /* MXS_REASON_BIT() */
-	__u32 pad2;
-	__u64 expiry_ns;        /* CLOCK_MONOTONIC (bpf_ktime_get_ns); past = none */
+	__u32 hits;             /* written 0; the programs count, see above */
+	__u64 expiry_ns;        /* CLOCK_MONOTONIC (bpf_ktime_get_ns); past = none;
+				 * MXS_BPF_EXPIRY_NEVER = never */
 };
 _Static_assert(sizeof(struct mxs_bpf_verdict) == 24, "mxs_bpf_verdict layout");
 
@@ -73,10 +96,19 @@ struct mxs_bpf_cidr_key {
 };
 _Static_assert(sizeof(struct mxs_bpf_cidr_key) == 24, "mxs_bpf_cidr_key layout");
 
+/* id of a manual entry: this bit set, the rest 0 (reserved). */
+#define MXS_BPF_CIDR_MANUAL 0x80000000u
+
 struct mxs_bpf_cidr_val {
-	__u8 action;            /* MXS_ACTION_PASS (allow_cidrs) or MXS_ACTION_DROP (deny_cidrs) */
-	__u8 pad[3];
-	__u32 id;               /* index in the configured list, for counters */
+	__u8 action;            /* enum mxs_action: configured entries
+				 * MXS_ACTION_PASS (allow_cidrs) or
+				 * MXS_ACTION_DROP (deny_cidrs); manual ones
+				 * pass, tag, throttle or drop */
+	__u8 would_be;          /* read only when shadow is 1: the policy's action */
+	__u8 shadow;            /* manual entries only: written in shadow mode */
+	__u8 pad;
+	__u32 id;               /* configured: index in its list; manual:
+				 * MXS_BPF_CIDR_MANUAL */
 };
 _Static_assert(sizeof(struct mxs_bpf_cidr_val) == 8, "mxs_bpf_cidr_val layout");
 
@@ -96,8 +128,8 @@ struct mxs_bpf_stats {
 	__u64 shadow[MXS_BPF_ACTIONS];  /* shadow mode: packets by would-be action */
 	__u64 syn_throttled;            /* SYNs dropped by a token bucket */
 	__u64 syn_admitted;             /* SYNs a throttled address was allowed */
-	__u64 static_allow;
-	__u64 static_deny;
+	__u64 static_allow;             /* static_cidrs entry with action pass */
+	__u64 static_deny;              /* static_cidrs entry with action drop */
 	__u64 expired;                  /* verdict found but expired */
 	__u64 parse_errors;             /* truncated or malformed: passed */
 	__u64 not_smtp;                 /* parsed, not to an SMTP port: passed */

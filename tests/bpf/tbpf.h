@@ -87,6 +87,31 @@ static inline int tbpf_cidr_put(int fd, int family, const __u8 addr[16], int len
 	return bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 }
 
+/* A static_cidrs entry with every field: a manual one has id
+ * MXS_BPF_CIDR_MANUAL. */
+static inline int tbpf_cidr_put_val(int fd, int family, const __u8 addr[16], int len,
+				    const struct mxs_bpf_cidr_val *v)
+{
+	struct mxs_bpf_cidr_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.prefixlen = (__u32)(32 + len);
+	k.family = (__u8)family;
+	memcpy(k.addr, addr, family == 4 ? 4 : 16);
+	return bpf_map_update_elem(fd, &k, v, BPF_ANY);
+}
+
+/* The hits of a verdicts entry, or -1 if there is none. */
+static inline long long tbpf_hits(int fd, int family, int prefix_len, const __u8 addr[16])
+{
+	struct mxs_bpf_addr_key k = tbpf_key(family, prefix_len, addr);
+	struct mxs_bpf_verdict v;
+
+	if (bpf_map_lookup_elem(fd, &k, &v))
+		return -1;
+	return v.hits;
+}
+
 static inline int tbpf_config_put(int fd, const struct mxs_bpf_config *c)
 {
 	__u32 zero = 0;

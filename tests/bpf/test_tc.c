@@ -2,11 +2,12 @@
 /*
  * bpf suite: tc_tag (bpf/mxscreen_tc.bpf.c) with bpf_prog_test_run_opts:
  * skb->mark out (ctx_out) is config.tag_mark exactly for live, non-shadow
- * `tag` verdicts to SMTP ports, the frame is never changed, the verdict is
- * always TC_ACT_OK. Both skeletons are loaded with their maps pinned in a
- * private temporary directory on bpffs (removed at exit, never
- * /sys/fs/bpf/mxscreen), so this also checks that the two objects' map
- * definitions are compatible and really share the maps, as in production.
+ * `tag` verdicts or manual static_cidrs entries to SMTP ports, the frame
+ * is never changed, the verdict is always TC_ACT_OK. Both skeletons are
+ * loaded with their maps pinned in a private temporary directory on bpffs
+ * (removed at exit, never /sys/fs/bpf/mxscreen), so this also checks that
+ * the two objects' map definitions are compatible and really share the
+ * maps, as in production.
  * Needs root; exits 77 without it or without bpf(2). Single-threaded.
  */
 #include <dirent.h>
@@ -166,6 +167,24 @@ static void put_cidr(const char *a, int len, int act)
 	CHECK_EQ_INT(tbpf_cidr_put(fd_cidrs, fam, addr, len, act), 0);
 }
 
+static void put_manual(const char *a, int len, int act, int shadow, int would)
+{
+	struct mxs_bpf_cidr_val v;
+	uint8_t addr[16];
+	int fam = strchr(a, ':') ? 6 : 4;
+
+	if (fam == 6)
+		tpkt_addr6(addr, a);
+	else
+		tpkt_addr4(addr, a);
+	memset(&v, 0, sizeof(v));
+	v.action = (__u8)act;
+	v.shadow = (__u8)shadow;
+	v.would_be = (__u8)would;
+	v.id = MXS_BPF_CIDR_MANUAL;
+	CHECK_EQ_INT(tbpf_cidr_put_val(fd_cidrs, fam, addr, len, &v), 0);
+}
+
 static __u32 map_id(const struct bpf_map *m)
 {
 	struct bpf_map_info info;
@@ -304,6 +323,26 @@ int main(void)
 	/* a verdict written now is seen by the next packet */
 	put_verdict("192.0.2.5", 32, MXS_ACTION_TAG, live, 0, MXS_ACTION_TAG);
 	mark_case("v4 none becomes tag", "192.0.2.5", (struct tpkt_spec){ 0 }, 1);
+
+	/* manual static_cidrs entries: tag marks, as a verdict would, and
+	 * wins over verdicts; other actions and shadow ones do not mark */
+	check_case = "manual setup";
+	put_manual("198.18.1.0", 24, MXS_ACTION_TAG, 0, MXS_ACTION_TAG);
+	put_manual("198.18.2.0", 24, MXS_ACTION_DROP, 0, MXS_ACTION_DROP);
+	put_manual("198.18.3.0", 24, MXS_ACTION_PASS, 1, MXS_ACTION_TAG);
+	put_manual("198.18.4.0", 24, MXS_ACTION_THROTTLE, 0, MXS_ACTION_THROTTLE);
+	put_manual("2001:db8:78::", 56, MXS_ACTION_TAG, 0, MXS_ACTION_TAG);
+	put_verdict("198.18.2.9", 32, MXS_ACTION_TAG, live, 0, MXS_ACTION_TAG);
+	put_verdict("198.18.1.9", 32, MXS_ACTION_DROP, live, 0, MXS_ACTION_DROP);
+	mark_case("manual tag /24", "198.18.1.77", (struct tpkt_spec){ 0 }, 1);
+	mark_case("manual tag /24 over a drop verdict", "198.18.1.9", (struct tpkt_spec){ 0 }, 1);
+	mark_case("manual tag /24: outside", "198.18.0.77", (struct tpkt_spec){ 0 }, 0);
+	mark_case("manual tag /24: port 80", "198.18.1.77", (struct tpkt_spec){ .dport = 80 }, 0);
+	mark_case("manual drop /24 over a tag verdict", "198.18.2.9", (struct tpkt_spec){ 0 }, 0);
+	mark_case("manual shadow tag /24", "198.18.3.3", (struct tpkt_spec){ 0 }, 0);
+	mark_case("manual throttle /24", "198.18.4.4", (struct tpkt_spec){ 0 }, 0);
+	mark_case("manual tag v6 /56", "2001:db8:78:12::1", (struct tpkt_spec){ 0 }, 1);
+	mark_case("manual tag v6 /56: outside", "2001:db8:79::1", (struct tpkt_spec){ 0 }, 0);
 
 	cleanup();
 	CHECK_DONE();

@@ -2,7 +2,8 @@
 /*
  * bpf suite: xdp_enforce (bpf/mxscreen_xdp.bpf.c) on packet fixtures with
  * bpf_prog_test_run_opts: input frame -> expected XDP action, expected
- * output bytes and the exact change of every stats counter. The skeleton
+ * output bytes and the exact change of every stats counter; also the
+ * verdicts' hits and manual static_cidrs entries of every action. The skeleton
  * is loaded with pinning switched off, so nothing under /sys/fs/bpf is
  * touched. Needs root; exits 77 (skipped) without it or without bpf(2).
  * Single-threaded.
@@ -762,6 +763,209 @@ static void test_cidr_hint(void)
 	CHECK_EQ_INT(set_config(), 0);
 }
 
+/* ---- hits, manual CIDRs ---- */
+
+static int addr_of(const char *a, uint8_t x[16])
+{
+	if (strchr(a, ':')) {
+		tpkt_addr6(x, a);
+		return 6;
+	}
+	tpkt_addr4(x, a);
+	return 4;
+}
+
+static long long hits_of(const char *a, int plen)
+{
+	uint8_t x[16];
+	int fam = addr_of(a, x);
+
+	return tbpf_hits(fd_verdicts, fam, plen, x);
+}
+
+static void put_verdict(const char *a, int plen, int action, __u64 expiry)
+{
+	uint8_t x[16];
+	int fam = addr_of(a, x);
+
+	CHECK_EQ_INT(tbpf_verdict_put(fd_verdicts, fam, plen, x, action, expiry, 0, action), 0);
+}
+
+/*
+ * mxs_bpf_verdict.hits: +1 for each packet a drop verdict dropped and each
+ * SYN a throttle verdict's bucket refused; nothing for SYNs admitted,
+ * other packets of a throttled address, pass, tag, shadow, expired
+ * verdicts, or a verdict a static CIDR overrides. A rewrite starts at 0.
+ */
+static void test_hits(void)
+{
+	struct tpkt_spec syn = { .tcp_flags = TPKT_SYN };
+	struct tpkt_spec data = { .payload = 30 };
+	uint8_t x[16];
+
+	check_case = "hits setup";
+	put_verdict("192.0.2.40", 32, MXS_ACTION_DROP, t_live);
+	put_verdict("192.0.2.41", 32, MXS_ACTION_TAG, t_live);
+	put_verdict("192.0.2.42", 32, MXS_ACTION_PASS, t_live);
+	put_verdict("192.0.2.43", 32, MXS_ACTION_THROTTLE, t_live);
+	put_verdict("192.0.2.44", 32, MXS_ACTION_DROP, t_dead);
+	put_verdict("2001:db8:40::", 64, MXS_ACTION_DROP, t_live);
+	tpkt_addr4(x, "192.0.2.45");   /* shadow: would drop */
+	CHECK_EQ_INT(tbpf_verdict_put(fd_verdicts, 4, 32, x, MXS_ACTION_PASS, t_live, 1,
+				      MXS_ACTION_DROP), 0);
+	check_case = "hits start at 0";
+	CHECK_EQ_INT(hits_of("192.0.2.40", 32), 0);
+
+	for (int i = 0; i < 3; i++)
+		one("hits: drop", "192.0.2.40", i ? data : syn, i, X(E_DROP));
+	check_case = "hits: drop counted";
+	CHECK_EQ_INT(hits_of("192.0.2.40", 32), 3);
+	for (int i = 0; i < 2; i++)
+		one("hits: v6 /64 drop", i ? "2001:db8:40::1" : "2001:db8:40::2:3", data, i, X(E_DROP));
+	check_case = "hits: on the /64 key";
+	CHECK_EQ_INT(hits_of("2001:db8:40::", 64), 2);
+
+	one("hits: tag", "192.0.2.41", data, 0, X(E_TAG));
+	one("hits: pass", "192.0.2.42", data, 0, X(E_PASS));
+	one("hits: shadow verdict", "192.0.2.45", syn, 0,
+	    &(struct expect){ XDP_PASS, 0, P(MXS_ACTION_PASS), P(MXS_ACTION_DROP), { 0 } });
+	one("hits: expired", "192.0.2.44", syn, 0,
+	    &(struct expect){ XDP_PASS, 0, P(MXS_ACTION_NONE), 0, { S(expired) } });
+	one("hits: static allow over drop", "10.1.2.3", syn, 0, X(E_SALLOW));
+	check_case = "hits: nothing enforced, nothing counted";
+	CHECK_EQ_INT(hits_of("192.0.2.41", 32), 0);
+	CHECK_EQ_INT(hits_of("192.0.2.42", 32), 0);
+	CHECK_EQ_INT(hits_of("192.0.2.45", 32), 0);
+	CHECK_EQ_INT(hits_of("192.0.2.44", 32), 0);
+	CHECK_EQ_INT(hits_of("10.1.2.3", 32), 0);
+
+	/* burst 3: SYNs 1-3 admitted, 4-5 refused; data never counts */
+	for (int i = 0; i < 5; i++) {
+		one("hits: throttle SYN", "192.0.2.43", syn, i % 3,
+		    i < 3 ? X(E_SYN_OK) : X(E_SYN_DROP));
+		one("hits: throttle data", "192.0.2.43", data, 0, X(E_THR));
+	}
+	check_case = "hits: refused SYNs";
+	CHECK_EQ_INT(hits_of("192.0.2.43", 32), 2);
+
+	/* config.shadow: nothing enforced, nothing counted */
+	cfg.shadow = 1;
+	CHECK_EQ_INT(set_config(), 0);
+	one("hits: config shadow drop", "192.0.2.40", syn, 0,
+	    &(struct expect){ XDP_PASS, 0, P(MXS_ACTION_PASS), P(MXS_ACTION_DROP), { 0 } });
+	one("hits: config shadow throttle", "192.0.2.43", syn, 0,
+	    &(struct expect){ XDP_PASS, 0, P(MXS_ACTION_PASS), P(MXS_ACTION_THROTTLE), { 0 } });
+	cfg.shadow = 0;
+	CHECK_EQ_INT(set_config(), 0);
+	check_case = "hits: shadow leaves them";
+	CHECK_EQ_INT(hits_of("192.0.2.40", 32), 3);
+	CHECK_EQ_INT(hits_of("192.0.2.43", 32), 2);
+
+	/* a rewrite replaces the value, hits too */
+	put_verdict("192.0.2.40", 32, MXS_ACTION_DROP, t_live);
+	check_case = "hits: rewritten";
+	CHECK_EQ_INT(hits_of("192.0.2.40", 32), 0);
+	one("hits: after rewrite", "192.0.2.40", syn, 0, X(E_DROP));
+	check_case = "hits: counting again";
+	CHECK_EQ_INT(hits_of("192.0.2.40", 32), 1);
+}
+
+static void put_manual(const char *a, int len, int action, int shadow, int would_be)
+{
+	struct mxs_bpf_cidr_val v;
+	uint8_t x[16];
+	int fam = addr_of(a, x);
+
+	memset(&v, 0, sizeof(v));
+	v.action = (__u8)action;
+	v.would_be = (__u8)would_be;
+	v.shadow = (__u8)shadow;
+	v.id = MXS_BPF_CIDR_MANUAL;
+	CHECK_EQ_INT(tbpf_cidr_put_val(fd_cidrs, fam, x, len, &v), 0);
+}
+
+/*
+ * Manual static_cidrs entries carry any action and are applied exactly
+ * like a verdict of that action: tag rewrites DSCP, throttle runs a
+ * bucket per client address, drop and pass count static_deny and
+ * static_allow, shadow counts the would-be action. They win over
+ * verdicts; the longest prefix wins between CIDRs.
+ */
+static void test_manual_cidrs(void)
+{
+	struct tpkt_spec syn = { .tcp_flags = TPKT_SYN };
+	struct tpkt_spec data = { .payload = 12 };
+	struct mxs_bpf_addr_key key;
+	struct mxs_bpf_bucket b;
+	uint8_t x[16];
+
+	check_case = "manual setup";
+	put_manual("198.18.1.0", 24, MXS_ACTION_TAG, 0, MXS_ACTION_TAG);
+	put_manual("198.18.3.0", 24, MXS_ACTION_THROTTLE, 0, MXS_ACTION_THROTTLE);
+	put_manual("198.18.4.0", 24, MXS_ACTION_DROP, 0, MXS_ACTION_DROP);
+	put_manual("198.18.5.0", 24, MXS_ACTION_PASS, 0, MXS_ACTION_PASS);
+	put_manual("198.18.6.0", 24, MXS_ACTION_PASS, 1, MXS_ACTION_DROP);
+	put_manual("10.2.7.0", 24, MXS_ACTION_TAG, 0, MXS_ACTION_TAG);   /* in deny 10.2/16 */
+	put_manual("2001:db8:77::", 48, MXS_ACTION_THROTTLE, 0, MXS_ACTION_THROTTLE);
+	put_manual("2001:db8:78::", 56, MXS_ACTION_TAG, 0, MXS_ACTION_TAG);
+	put_verdict("198.18.1.9", 32, MXS_ACTION_DROP, t_live);
+	put_verdict("198.18.5.9", 32, MXS_ACTION_DROP, t_live);
+
+	for (int v = 0; v < 3; v++) {
+		one("manual tag /24", "198.18.1.77", data, v, X(E_TAG));
+		one("manual tag /24 SYN", "198.18.1.0", syn, v, X(E_TAG));
+		one("manual tag /24 last", "198.18.1.255", data, v, X(E_TAG));
+		one("manual tag /24 beats a drop verdict", "198.18.1.9", syn, v, X(E_TAG));
+		one("manual tag /24: outside", "198.18.2.1", data, v, X(E_NONE));
+		one("manual tag /24: just below", "198.18.0.255", data, v, X(E_NONE));
+		one("manual drop /24", "198.18.4.1", data, v, X(E_SDENY));
+		one("manual pass /24 beats a drop verdict", "198.18.5.9", syn, v, X(E_SALLOW));
+		one("manual shadow /24", "198.18.6.6", syn, v,
+		    &(struct expect){ XDP_PASS, 0, P(MXS_ACTION_PASS), P(MXS_ACTION_DROP), { S(static_allow) } });
+		one("manual tag /24 in a deny /16", "10.2.7.200", data, v, X(E_TAG));
+		one("deny /16 outside the manual /24", "10.2.8.1", data, v, X(E_SDENY));
+		one("manual tag v6 /56", "2001:db8:78:ff::1", data, v, X(E_TAG));
+		one("manual tag v6 /56: outside", "2001:db8:78:100::1", data, v, X(E_NONE));
+		one("manual throttle data", "198.18.3.5", data, v, X(E_THR));
+	}
+	check_case = "manual: no verdict hits";
+	CHECK_EQ_INT(hits_of("198.18.1.9", 32), 0);
+	CHECK_EQ_INT(hits_of("198.18.5.9", 32), 0);
+
+	/* throttle: one bucket per client address, not per CIDR */
+	for (int i = 0; i < 4; i++)
+		one("manual throttle SYNs", "198.18.3.5", syn, i % 3,
+		    i < 3 ? X(E_SYN_OK) : X(E_SYN_DROP));
+	one("manual throttle, next address: own bucket", "198.18.3.6", syn, 0, X(E_SYN_OK));
+	one("manual throttle: outside", "198.18.2.5", syn, 0, X(E_NONE));
+	check_case = "manual throttle bucket per address";
+	tpkt_addr4(x, "198.18.3.5");
+	key = tbpf_key(4, 32, x);
+	CHECK_EQ_INT(bpf_map_lookup_elem(fd_throttle, &key, &b), 0);
+	CHECK(b.tokens_milli < 1000);
+	tpkt_addr4(x, "198.18.3.0");
+	key = tbpf_key(4, 32, x);
+	CHECK(bpf_map_lookup_elem(fd_throttle, &key, &b) != 0);
+	for (int i = 0; i < 4; i++)
+		one("manual throttle v6 SYNs", "2001:db8:77:1::5", syn, i % 3,
+		    i < 3 ? X(E_SYN_OK) : X(E_SYN_DROP));
+	one("manual throttle v6, next address", "2001:db8:77:1::6", syn, 0, X(E_SYN_OK));
+	check_case = "manual throttle v6 bucket per /128";
+	tpkt_addr6(x, "2001:db8:77:1::5");
+	key = tbpf_key(6, 128, x);
+	CHECK_EQ_INT(bpf_map_lookup_elem(fd_throttle, &key, &b), 0);
+
+	/* config.shadow: counted by the would-be action, nothing enforced */
+	cfg.shadow = 1;
+	CHECK_EQ_INT(set_config(), 0);
+	one("manual tag, config shadow", "198.18.1.77", data, 0,
+	    &(struct expect){ XDP_PASS, 0, P(MXS_ACTION_PASS), P(MXS_ACTION_TAG), { 0 } });
+	one("manual throttle, config shadow", "198.18.3.5", syn, 0,
+	    &(struct expect){ XDP_PASS, 0, P(MXS_ACTION_PASS), P(MXS_ACTION_THROTTLE), { 0 } });
+	cfg.shadow = 0;
+	CHECK_EQ_INT(set_config(), 0);
+}
+
 static void setup_maps(void)
 {
 	static const struct { const char *a; int plen; int act; int dead; int shadow; int would; } v[] = {
@@ -870,6 +1074,8 @@ int main(void)
 	test_default_port();
 	test_updates();
 	test_cidr_hint();
+	test_hits();
+	test_manual_cidrs();
 
 	mxscreen_xdp__destroy(skel);
 	CHECK_DONE();

@@ -11,7 +11,10 @@
  * XDP (generic, native, auto) and TC attachment on a veth pair, a foreign
  * XDP program refused, missing interfaces named, detach from interfaces no
  * longer listed, and a restart: close, reopen, verdicts and attachment
- * still there. Runs in its own network namespace (unshare), so the veths
+ * still there. Then manual CIDR verdicts (written, enforced by the loaded
+ * xdp_enforce, kept by a config sync, refused on a configured key,
+ * deleted with their cidr_hint bits), action-none deletes and
+ * never-expiring verdicts. Runs in its own network namespace (unshare), so the veths
  * and attachments vanish with the process; bpffs is a mount and stays
  * visible. Single-threaded.
  */
@@ -34,6 +37,7 @@
 #include <linux/if_link.h>
 #include <linux/magic.h>
 
+#include "../bpf/pkt.h"
 #include "check.h"
 #include "ctl_bpf.h"
 #include "ctl_conf.h"
@@ -429,7 +433,7 @@ static struct mxs_bpf_addr_key v4_key(unsigned i)
 
 static void test_verdicts(struct ctl_bpf *h)
 {
-	static struct mxs_verdict v[N_V4 + 4];
+	static struct mxs_verdict v[N_V4 + 5];
 	const struct ctl_bpf_counters *cnt = ctl_bpf_counters(h);
 	uint64_t real0, mono0, real1, mono1, ttl = 3600 * NS;
 	struct mxs_bpf_addr_key k;
@@ -459,7 +463,9 @@ static void test_verdicts(struct ctl_bpf *h)
 	v[n] = v[0];
 	v[n++].family = 5;
 	v[n] = v[0];
-	v[n++].prefix_len = 24;
+	v[n++].prefix_len = 33;
+	v[n] = v[0];
+	v[n++].action = MXS_ACTION_COUNT;
 
 	mono0 = clock_ns(CLOCK_MONOTONIC);
 	ctl_bpf_write(h, v, n);
@@ -467,7 +473,7 @@ static void test_verdicts(struct ctl_bpf *h)
 	mono1 = clock_ns(CLOCK_MONOTONIC);
 	(void)real1;
 	CHECK_EQ_INT(cnt->written, N_V4 + 2);
-	CHECK_EQ_INT(cnt->failed, 2);
+	CHECK_EQ_INT(cnt->failed, 3);
 	CHECK(cnt->batch_calls >= 3);          /* 3002 entries in chunks of 1024 */
 	CHECK_EQ_INT(cnt->single_calls, 0);    /* this kernel batches hash maps */
 	CHECK_EQ_INT(count_keys(fd, sizeof(k)), N_V4 + 2);
@@ -482,7 +488,7 @@ static void test_verdicts(struct ctl_bpf *h)
 		CHECK_EQ_INT(val.score, (int)i - 100);
 		CHECK_EQ_INT(val.reasons, i * 7);
 		CHECK_EQ_INT(val.pad, 0);
-		CHECK_EQ_INT(val.pad2, 0);
+		CHECK_EQ_INT(val.hits, 0);
 		/* expiry_real - now_real == expiry_mono - now_mono, within
 		 * the time the write took */
 		CHECK(val.expiry_ns >= mono0 + ttl - NS / 10);
@@ -599,6 +605,288 @@ static void test_stats(struct ctl_bpf *h)
 	memset(per, 0, (size_t)ncpu * sizeof(*per));
 	CHECK_EQ_INT(bpf_map_update_elem(fd, &zero, per, BPF_ANY), 0);
 	free(per);
+	close(fd);
+}
+
+/* ---- manual CIDRs, deletes, never-expiring verdicts ---- */
+
+static struct mxs_verdict mk_verdict(int family, const char *addr, int prefix_len, int action,
+				     uint64_t expiry_real)
+{
+	struct mxs_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	v.family = (uint8_t)family;
+	inet_pton(family == 4 ? AF_INET : AF_INET6, addr, v.addr);
+	v.prefix_len = (uint8_t)prefix_len;
+	v.action = (uint8_t)action;
+	v.would_be = (uint8_t)action;
+	v.score = 42;
+	v.expiry_ns = expiry_real;
+	return v;
+}
+
+static void write1(struct ctl_bpf *h, struct mxs_verdict v)
+{
+	ctl_bpf_write(h, &v, 1);
+}
+
+/* Run the pinned xdp_enforce on a TCP packet from @src to port 25: the
+ * XDP action, and the DSCP the output carries in @ret_dscp. */
+static int xdp_run(const char *src, uint8_t flags, int *ret_dscp)
+{
+	struct tpkt_spec s = { .tcp_flags = flags, .sport = 40000, .dport = 25, .payload = 8 };
+	int fd = pinned_fd("xdp_enforce");
+	uint8_t out[2048];
+	struct tpkt k;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_out = out, .data_size_out = sizeof(out),
+		    .repeat = 1);
+
+	s.family = strchr(src, ':') ? 6 : 4;
+	if (s.family == 4) {
+		tpkt_addr4(s.src, src);
+		tpkt_addr4(s.dst, "203.0.113.25");
+	} else {
+		tpkt_addr6(s.src, src);
+		tpkt_addr6(s.dst, "2001:db8:ffff::25");
+	}
+	tpkt_build(&s, &k);
+	o.data_in = k.b;
+	o.data_size_in = (__u32)k.len;
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(bpf_prog_test_run_opts(fd, &o), 0);
+	if (fd >= 0)
+		close(fd);
+	if (s.family == 4)
+		*ret_dscp = out[k.l3 + 1] >> 2;
+	else
+		*ret_dscp = ((out[k.l3] & 0x0f) << 4 | out[k.l3 + 1] >> 4) >> 2;
+	return (int)o.retval;
+}
+
+#define MANUAL MXS_BPF_CIDR_MANUAL
+#define ENFORCE_EXTRA "smtp_ports = 25 587\ntag_dscp = 10\ntag_mark = 0x1234\n" \
+		      "throttle_rate = 5\nthrottle_burst = 7\nshadow = no"
+
+/* The packet side of the manual entries @mv: tag, throttle, drop inside
+ * their /24 and nothing outside. */
+static void check_manual_enforced(const char *when)
+{
+	char name[128];
+	int dscp = -1;
+
+	snprintf(name, sizeof(name), "manual enforced (%s)", when);
+	check_case = name;
+	CHECK_EQ_INT(xdp_run("100.70.1.5", TPKT_ACK, &dscp), XDP_PASS);
+	CHECK_EQ_INT(dscp, 10);                                 /* tagged */
+	CHECK_EQ_INT(xdp_run("100.70.0.5", TPKT_ACK, &dscp), XDP_PASS);
+	CHECK_EQ_INT(dscp, 0);                                  /* outside */
+	CHECK_EQ_INT(xdp_run("100.70.3.200", TPKT_ACK, &dscp), XDP_DROP);
+	CHECK_EQ_INT(xdp_run("100.70.4.1", TPKT_ACK, &dscp), XDP_PASS);
+	CHECK_EQ_INT(xdp_run("2001:db9:5:1::1", TPKT_ACK, &dscp), XDP_DROP);
+	CHECK_EQ_INT(xdp_run("2001:db9:6::1", TPKT_ACK, &dscp), XDP_PASS);
+	CHECK_EQ_INT(xdp_run("45.1.2.3", TPKT_ACK, &dscp), XDP_PASS);
+}
+
+/*
+ * Manual CIDR verdicts through ctl_bpf_write: into static_cidrs with
+ * MXS_BPF_CIDR_MANUAL, host bits cleared, cidr_hint bits set; enforced by
+ * the loaded xdp_enforce; kept (entries and bits) by ctl_bpf_configure
+ * with other allow/deny lists; refused on a configured key; deleted by an
+ * action-none verdict, bits cleared.
+ */
+static void test_manual(struct ctl_bpf *h)
+{
+	const uint64_t live = clock_ns(CLOCK_REALTIME) + 3600 * NS;
+	static const struct want_cidr manual[] = {
+		{ 4, 24, MXS_ACTION_TAG, MANUAL, { 100, 70, 1 } },
+		{ 4, 24, MXS_ACTION_THROTTLE, MANUAL, { 100, 70, 2 } },
+		{ 4, 24, MXS_ACTION_DROP, MANUAL, { 100, 70, 3 } },
+		{ 6, 48, MXS_ACTION_DROP, MANUAL, { 0x20, 0x01, 0x0d, 0xb9, 0, 5 } },
+		{ 4, 12, MXS_ACTION_PASS, MANUAL, { 45 } },
+	};
+	/* configured: allow 192.0.2.0/24; deny 203.0.113.0/24 10.0.0.0/8 */
+	static const struct want_cidr conf2[] = {
+		{ 4, 24, MXS_ACTION_PASS, 0, { 192, 0, 2, 0 } },
+		{ 4, 24, MXS_ACTION_DROP, 0, { 203, 0, 113, 0 } },
+		{ 4, 8, MXS_ACTION_DROP, 1, { 10 } },
+	};
+	struct want_cidr all[16];
+	const struct ctl_bpf_counters *cnt = ctl_bpf_counters(h);
+	uint64_t failed, deleted;
+	struct ctl_conf *c;
+	struct mxs_verdict v[4];
+	char err[1024];
+	int dscp, n;
+
+	check_case = "manual: configure, no static CIDRs, enforcing";
+	c = conf_with("", "generic", "", "", "", ENFORCE_EXTRA);
+	CHECK_EQ_INT(ctl_bpf_configure(h, c, err, sizeof(err)), 0);
+	ctl_conf_free(c);
+	check_cidrs(NULL, 0);
+
+	check_case = "manual: write";
+	failed = cnt->failed;
+	write1(h, mk_verdict(4, "100.70.1.99", 24, MXS_ACTION_TAG, live));   /* host bits */
+	write1(h, mk_verdict(4, "100.70.2.0", 24, MXS_ACTION_THROTTLE, live));
+	v[0] = mk_verdict(4, "100.70.3.0", 24, MXS_ACTION_DROP, live);
+	v[1] = mk_verdict(6, "2001:db9:5:ffff::1", 48, MXS_ACTION_DROP, live);
+	v[2] = mk_verdict(4, "45.6.7.8", 12, MXS_ACTION_PASS, live);
+	ctl_bpf_write(h, v, 3);
+	CHECK_EQ_INT(cnt->cidrs_written, 5);
+	CHECK_EQ_INT(cnt->failed, failed);
+	check_cidrs(manual, 5);
+	check_case = "manual: cidr_hint";
+	check_hint(manual, 5);
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 45, 15, 255 }), 1);
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 45, 16, 0 }), 0);
+	check_manual_enforced("written");
+
+	check_case = "manual: throttle per address";
+	for (int i = 0; i < 7; i++)
+		CHECK_EQ_INT(xdp_run("100.70.2.9", TPKT_SYN, &dscp), XDP_PASS);
+	CHECK_EQ_INT(xdp_run("100.70.2.9", TPKT_SYN, &dscp), XDP_DROP);   /* burst 7 spent */
+	CHECK_EQ_INT(xdp_run("100.70.2.9", TPKT_ACK, &dscp), XDP_PASS);
+	CHECK_EQ_INT(xdp_run("100.70.2.10", TPKT_SYN, &dscp), XDP_PASS);  /* own bucket */
+	CHECK_EQ_INT(xdp_run("100.70.4.9", TPKT_SYN, &dscp), XDP_PASS);
+
+	/* other allow/deny lists: the manual entries and their bits stay */
+	check_case = "manual: survives configure";
+	c = conf_with("", "generic", "", "192.0.2.0/24", "203.0.113.0/24 10.0.0.0/8",
+		      ENFORCE_EXTRA);
+	CHECK_EQ_INT(ctl_bpf_configure(h, c, err, sizeof(err)), 0);
+	ctl_conf_free(c);
+	memcpy(all, conf2, sizeof(conf2));
+	memcpy(all + 3, manual, sizeof(manual));
+	check_cidrs(all, 8);
+	check_hint(all, 8);
+	check_manual_enforced("after configure");
+	check_case = "manual: survives configure again";
+	c = conf_with("", "generic", "", "", "198.51.100.0/24", ENFORCE_EXTRA);
+	CHECK_EQ_INT(ctl_bpf_configure(h, c, err, sizeof(err)), 0);
+	ctl_conf_free(c);
+	all[0] = (struct want_cidr){ 4, 24, MXS_ACTION_DROP, 0, { 198, 51, 100 } };
+	memcpy(all + 1, manual, sizeof(manual));
+	check_cidrs(all, 6);
+	check_hint(all, 6);
+	check_manual_enforced("after another configure");
+	c = conf_with("", "generic", "", "192.0.2.0/24", "203.0.113.0/24 10.0.0.0/8",
+		      ENFORCE_EXTRA);
+	CHECK_EQ_INT(ctl_bpf_configure(h, c, err, sizeof(err)), 0);
+	ctl_conf_free(c);
+
+	/* a configured CIDR's key is the config's: neither written nor deleted */
+	check_case = "manual: configured key refused";
+	failed = cnt->failed;
+	write1(h, mk_verdict(4, "203.0.113.0", 24, MXS_ACTION_TAG, live));
+	write1(h, mk_verdict(4, "10.1.2.3", 8, MXS_ACTION_NONE, live));
+	CHECK_EQ_INT(cnt->failed, failed + 2);
+	memcpy(all, conf2, sizeof(conf2));
+	memcpy(all + 3, manual, sizeof(manual));
+	check_cidrs(all, 8);
+	check_hint(all, 8);
+
+	/* none deletes (host bits ignored); a missing key is no error */
+	check_case = "manual: delete";
+	failed = cnt->failed;
+	deleted = cnt->deleted;
+	write1(h, mk_verdict(4, "100.70.1.200", 24, MXS_ACTION_NONE, live));
+	v[0] = mk_verdict(4, "45.0.0.0", 12, MXS_ACTION_NONE, 0);
+	v[1] = mk_verdict(4, "100.70.9.0", 24, MXS_ACTION_NONE, 0);
+	ctl_bpf_write(h, v, 2);
+	CHECK_EQ_INT(cnt->failed, failed);
+	CHECK_EQ_INT(cnt->deleted, deleted + 2);
+	n = 3;
+	memcpy(all, conf2, sizeof(conf2));
+	all[n++] = manual[1];
+	all[n++] = manual[2];
+	all[n++] = manual[3];
+	check_cidrs(all, (size_t)n);
+	check_hint(all, (size_t)n);                        /* their bits cleared */
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 100, 70, 1 }), 0);
+	CHECK_EQ_INT(hint_bit(4, (const uint8_t[]){ 45, 0, 0 }), 0);
+	CHECK_EQ_INT(xdp_run("100.70.1.5", TPKT_ACK, &dscp), XDP_PASS);
+	CHECK_EQ_INT(dscp, 0);
+	CHECK_EQ_INT(xdp_run("100.70.3.5", TPKT_ACK, &dscp), XDP_DROP);
+
+	/* the rest, added and deleted in one call: added, then gone */
+	check_case = "manual: add and delete in one call";
+	v[0] = mk_verdict(4, "100.70.8.0", 24, MXS_ACTION_DROP, live);
+	v[1] = mk_verdict(4, "100.70.8.0", 24, MXS_ACTION_NONE, 0);
+	v[2] = mk_verdict(4, "100.70.2.0", 24, MXS_ACTION_NONE, 0);
+	v[3] = mk_verdict(4, "100.70.3.0", 24, MXS_ACTION_NONE, 0);
+	ctl_bpf_write(h, v, 4);
+	write1(h, mk_verdict(6, "2001:db9:5::", 48, MXS_ACTION_NONE, 0));
+	check_cidrs(conf2, 3);
+	check_hint(conf2, 3);
+	CHECK_EQ_INT(xdp_run("100.70.3.5", TPKT_ACK, &dscp), XDP_PASS);
+}
+
+/* Action none deletes a verdicts key, in order with the updates around
+ * it; expiry UINT64_MAX is stored as never and survives the sweep. */
+static void test_delete_and_never(struct ctl_bpf *h)
+{
+	const uint64_t live = clock_ns(CLOCK_REALTIME) + 3600 * NS;
+	const struct ctl_bpf_counters *cnt = ctl_bpf_counters(h);
+	int fd = pinned_fd("verdicts"), dscp, guard;
+	struct mxs_bpf_addr_key k;
+	struct mxs_bpf_verdict val;
+	struct mxs_verdict v[4];
+	uint64_t failed = cnt->failed, deleted = cnt->deleted, rounds;
+	size_t before;
+
+	check_case = "verdict delete";
+	CHECK(fd >= 0);
+	before = count_keys(fd, sizeof(k));
+	write1(h, mk_verdict(4, "100.71.0.1", 32, MXS_ACTION_DROP, live));
+	CHECK_EQ_INT(count_keys(fd, sizeof(k)), before + 1);
+	CHECK_EQ_INT(xdp_run("100.71.0.1", TPKT_ACK, &dscp), XDP_DROP);
+	write1(h, mk_verdict(4, "100.71.0.1", 32, MXS_ACTION_NONE, 0));
+	CHECK_EQ_INT(count_keys(fd, sizeof(k)), before);
+	CHECK_EQ_INT(xdp_run("100.71.0.1", TPKT_ACK, &dscp), XDP_PASS);
+	write1(h, mk_verdict(4, "100.71.0.1", 32, MXS_ACTION_NONE, 0));   /* missing: fine */
+	CHECK_EQ_INT(cnt->failed, failed);
+	CHECK_EQ_INT(cnt->deleted, deleted + 1);
+
+	check_case = "verdict delete in order";
+	v[0] = mk_verdict(4, "100.71.0.2", 32, MXS_ACTION_DROP, live);
+	v[1] = mk_verdict(4, "100.71.0.2", 32, MXS_ACTION_NONE, 0);
+	v[2] = mk_verdict(6, "2001:db9:7::", 64, MXS_ACTION_NONE, 0);
+	v[3] = mk_verdict(6, "2001:db9:7::1", 64, MXS_ACTION_TAG, live);
+	ctl_bpf_write(h, v, 4);
+	k = v4_key(0);
+	k.addr[0] = 100;
+	k.addr[1] = 71;
+	k.addr[3] = 2;
+	CHECK(bpf_map_lookup_elem(fd, &k, &val) != 0);
+	memset(&k, 0, sizeof(k));
+	k.family = 6;
+	k.prefix_len = 64;
+	memcpy(k.addr, "\x20\x01\x0d\xb9\x00\x07", 6);
+	CHECK_EQ_INT(bpf_map_lookup_elem(fd, &k, &val), 0);
+	CHECK_EQ_INT(val.action, MXS_ACTION_TAG);
+	CHECK_EQ_INT(val.hits, 0);
+	CHECK_EQ_INT(cnt->failed, failed);
+	write1(h, mk_verdict(6, "2001:db9:7::", 64, MXS_ACTION_NONE, 0));
+	CHECK(bpf_map_lookup_elem(fd, &k, &val) != 0);
+
+	check_case = "never expires";
+	write1(h, mk_verdict(4, "100.72.0.1", 32, MXS_ACTION_DROP, UINT64_MAX));
+	k = v4_key(0);
+	k.addr[0] = 100;
+	k.addr[1] = 72;
+	k.addr[3] = 1;
+	CHECK_EQ_INT(bpf_map_lookup_elem(fd, &k, &val), 0);
+	CHECK(val.expiry_ns == UINT64_MAX);
+	CHECK(val.expiry_ns == MXS_BPF_EXPIRY_NEVER);
+	rounds = cnt->sweep_rounds;
+	for (guard = 0; cnt->sweep_rounds < rounds + 2 && guard < 100000; guard++)
+		CHECK(ctl_bpf_sweep(h, 1024) >= 0);
+	CHECK_EQ_INT(bpf_map_lookup_elem(fd, &k, &val), 0);
+	CHECK(val.expiry_ns == UINT64_MAX);
+	CHECK_EQ_INT(xdp_run("100.72.0.1", TPKT_ACK, &dscp), XDP_DROP);
+	write1(h, mk_verdict(4, "100.72.0.1", 32, MXS_ACTION_NONE, 0));
+	CHECK_EQ_INT(count_keys(fd, sizeof(k)), before);
 	close(fd);
 }
 
@@ -844,6 +1132,8 @@ int main(void)
 		test_config_map(10);
 		test_attach_modes(h);
 		test_refusals(h);
+		test_manual(h);
+		test_delete_and_never(h);
 	}
 	ctl_bpf_close(h);
 	ctl_conf_free(c);

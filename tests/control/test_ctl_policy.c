@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ctl_policy: answer classification, weights, filters, allowlists,
- * static CIDRs, shadow mode, thresholds, and the wire verdict. Table-driven
- * over a config built from Postfix-syntax site lists.
+ * static CIDRs, shadow mode, thresholds, and the wire verdict; every
+ * decision's per-reason weights add up to its score (also past
+ * CTL_POLICY_MAX_REASONS). Table-driven over a config built from
+ * Postfix-syntax site lists.
  */
 #include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +42,25 @@ static int has_reason(const struct ctl_decision *d, const char *name)
 		if (strcmp(d->reason[i], name) == 0)
 			return 1;
 	return 0;
+}
+
+/* The weight reason @name contributed; INT32_MIN when absent. */
+static int32_t weight_of(const struct ctl_decision *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_reasons; i++)
+		if (strcmp(d->reason[i], name) == 0)
+			return d->weight[i];
+	return INT32_MIN;
+}
+
+/* Every weight that applied is reported: they add up to the score. */
+static void check_weight_sum(const struct ctl_decision *d)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < d->n_reasons; i++)
+		sum += d->weight[i];
+	CHECK_EQ_INT(sum, d->score);
 }
 
 static void t_classify(void)
@@ -80,6 +103,8 @@ struct pcase {
 	int want_action, want_would_be;
 	int32_t want_score;
 	const char *want_reasons[4];
+	int check_weights;
+	int32_t want_weights[4];          /* of want_reasons, when check_weights */
 };
 
 static void t_decide(void)
@@ -94,11 +119,13 @@ static void t_decide(void)
 		  .rhsbl = "", .bl = { listed(2), { 0 } }, .fcrdns = CTL_FCRDNS_FAIL,
 		  .addr = "61.135.132.132", .want_action = MXS_ACTION_TAG,
 		  .want_would_be = MXS_ACTION_TAG, .want_score = 3,
-		  .want_reasons = { "dnsbl:l2.example", "fcrdns_fail" } },
+		  .want_reasons = { "dnsbl:l2.example", "fcrdns_fail" },
+		  .check_weights = 1, .want_weights = { 2, 1 } },
 		{ .name = "dnswl outweighs", .dnsbl = "bl.example*2, wl.example*-5", .rhsbl = "",
 		  .bl = { listed(2), listed(3) }, .addr = "192.0.2.2",
 		  .want_action = MXS_ACTION_PASS, .want_would_be = MXS_ACTION_PASS, .want_score = -3,
-		  .want_reasons = { "dnsbl:bl.example", "dnswl:wl.example" } },
+		  .want_reasons = { "dnsbl:bl.example", "dnswl:wl.example" },
+		  .check_weights = 1, .want_weights = { 2, -5 } },
 		{ .name = "filter excludes the answer", .dnsbl = "zen.example=127.0.0.[10;11]*8",
 		  .rhsbl = "", .bl = { listed(2) }, .addr = "192.0.2.3",
 		  .want_action = MXS_ACTION_PASS, .want_would_be = MXS_ACTION_PASS },
@@ -108,6 +135,11 @@ static void t_decide(void)
 			  { .state = CTL_LIST_LISTED, .n_a = 2, .a = { { 127, 0, 0, 2 }, { 127, 0, 0, 11 } } } },
 		  .addr = "192.0.2.4", .want_action = MXS_ACTION_DROP, .want_would_be = MXS_ACTION_DROP,
 		  .want_score = 11, .want_reasons = { "dnsbl:zen.example" } },
+		{ .name = "zero-weight site is named with weight 0", .dnsbl = "z.example*0 a.example*1",
+		  .rhsbl = "", .bl = { listed(2), listed(2) }, .addr = "192.0.2.11",
+		  .want_action = MXS_ACTION_TAG, .want_would_be = MXS_ACTION_TAG, .want_score = 1,
+		  .want_reasons = { "dnsbl:z.example", "dnsbl:a.example" },
+		  .check_weights = 1, .want_weights = { 0, 1 } },
 		{ .name = "errors never add", .dnsbl = "a.example*5 b.example*5", .rhsbl = "",
 		  .bl = { { .state = CTL_LIST_ERROR }, { .state = CTL_LIST_ERROR } },
 		  .fcrdns = CTL_FCRDNS_ERROR, .addr = "192.0.2.5",
@@ -118,23 +150,27 @@ static void t_decide(void)
 		{ .name = "anomalies and rules", .dnsbl = "", .rhsbl = "",
 		  .anomalies = MXS_ANOMALY_BIT(PREGREET) | MXS_ANOMALY_BIT(REASM_GAP), .rule_score = 3,
 		  .addr = "192.0.2.7", .want_action = MXS_ACTION_DROP, .want_would_be = MXS_ACTION_DROP,
-		  .want_score = 8, .want_reasons = { "pregreet", "rule:1003", "rule:1100" } },
+		  .want_score = 8, .want_reasons = { "pregreet", "rule:1003", "rule:1100" },
+		  .check_weights = 1, .want_weights = { 5, 3, 0 } },
 		{ .name = "throttle boundary", .dnsbl = "a.example*4", .rhsbl = "", .bl = { listed(2) },
 		  .addr = "192.0.2.8", .want_action = MXS_ACTION_THROTTLE,
 		  .want_would_be = MXS_ACTION_THROTTLE, .want_score = 4 },
 		{ .name = "rhsbl helo and mail", .dnsbl = "", .rhsbl = "dbl.example*2",
 		  .rh_helo = { listed(2) }, .rh_mail = { listed(2) }, .addr = "192.0.2.9",
 		  .want_action = MXS_ACTION_THROTTLE, .want_would_be = MXS_ACTION_THROTTLE,
-		  .want_score = 4, .want_reasons = { "rhsbl:dbl.example(helo)", "rhsbl:dbl.example(mail_from)" } },
+		  .want_score = 4, .want_reasons = { "rhsbl:dbl.example(helo)", "rhsbl:dbl.example(mail_from)" },
+		  .check_weights = 1, .want_weights = { 2, 2 } },
 		{ .name = "shadow enforces pass", .dnsbl = "a.example*9", .rhsbl = "", .bl = { listed(2) },
 		  .shadow = 1, .addr = "192.0.2.10", .want_action = MXS_ACTION_PASS,
 		  .want_would_be = MXS_ACTION_DROP, .want_score = 9 },
 		{ .name = "static allow beats everything", .dnsbl = "a.example*9", .rhsbl = "",
 		  .bl = { listed(2) }, .addr = "198.51.100.7", .want_action = MXS_ACTION_PASS,
-		  .want_would_be = MXS_ACTION_PASS, .want_reasons = { "static_allow" } },
+		  .want_would_be = MXS_ACTION_PASS, .want_reasons = { "static_allow" },
+		  .check_weights = 1, .want_weights = { 0 } },
 		{ .name = "static deny drops", .dnsbl = "", .rhsbl = "", .addr = "203.0.113.9",
 		  .want_action = MXS_ACTION_DROP, .want_would_be = MXS_ACTION_DROP, .want_score = 8,
-		  .want_reasons = { "static_deny" } },
+		  .want_reasons = { "static_deny" },
+		  .check_weights = 1, .want_weights = { 8 } },
 		{ .name = "IPv6 listed", .dnsbl = "a.example*2", .rhsbl = "", .bl = { listed(2) },
 		  .addr = "2001:db8::25", .want_action = MXS_ACTION_TAG, .want_would_be = MXS_ACTION_TAG,
 		  .want_score = 2 },
@@ -163,11 +199,15 @@ static void t_decide(void)
 		CHECK_EQ_INT(d.score, c[i].want_score);
 		CHECK_EQ_INT(d.shadow, c[i].shadow);
 		CHECK_EQ_INT(d.ttl_s, conf->verdict_ttl[c[i].want_would_be]);
-		for (size_t k = 0; k < 4 && c[i].want_reasons[k]; k++)
+		check_weight_sum(&d);
+		for (size_t k = 0; k < 4 && c[i].want_reasons[k]; k++) {
 			if (!has_reason(&d, c[i].want_reasons[k])) {
 				check_failures++;
 				fprintf(stderr, "[%s] missing reason %s\n", c[i].name, c[i].want_reasons[k]);
+			} else if (c[i].check_weights) {
+				CHECK_EQ_INT(weight_of(&d, c[i].want_reasons[k]), c[i].want_weights[k]);
 			}
+		}
 		if (c[i].want_would_be == MXS_ACTION_PASS && !c[i].want_reasons[0])
 			CHECK_EQ_INT(d.n_reasons, 0);
 	}
@@ -184,10 +224,40 @@ static void t_rule_percent(void)
 	conf->rule_weight_percent = 50;
 	ctl_policy_decide(conf, &e, &d);
 	CHECK_EQ_INT(d.score, 1);
+	/* no hit ids (never expected, but the score counts): one "rules" reason */
+	CHECK_EQ_INT(d.n_reasons, 1);
+	CHECK_EQ_INT(weight_of(&d, "rules"), 1);
+	check_weight_sum(&d);
 	conf->rule_weight_percent = 0;
 	ctl_policy_decide(conf, &e, &d);
 	CHECK_EQ_INT(d.score, 0);
+	CHECK_EQ_INT(d.n_reasons, 0);
 	conf->rule_weight_percent = 100;
+}
+
+/* More reasons than fit: the last entry carries the rest, the sum holds. */
+static void t_many_reasons(void)
+{
+	char list[4096];
+	struct ctl_zone_result bl[40];
+	struct ctl_evidence e = { .family = 4, .addr = { 192, 0, 2, 12 } };
+	struct ctl_decision d;
+	size_t off = 0;
+
+	check_case = "more reasons than fit";
+	for (int i = 0; i < 40; i++) {
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "z%d.example*%d ", i, i + 1);
+		bl[i] = listed(2);
+	}
+	sites(list, "");
+	e.dnsbl = bl;
+	e.fcrdns = CTL_FCRDNS_FAIL;
+	ctl_policy_decide(conf, &e, &d);
+	CHECK_EQ_INT(d.n_reasons, CTL_POLICY_MAX_REASONS);
+	CHECK_EQ_INT(d.score, 40 * 41 / 2 + 1);
+	CHECK_EQ_INT(d.weight[0], 1);
+	check_weight_sum(&d);
+	CHECK(d.reasons & MXS_REASON_BIT(FCRDNS_FAIL));
 }
 
 static void t_verdict(void)
@@ -240,6 +310,7 @@ int main(void)
 	t_classify();
 	t_decide();
 	t_rule_percent();
+	t_many_reasons();
 	t_verdict();
 	conf->allow = conf->deny = NULL;
 	conf->n_allow = conf->n_deny = 0;
