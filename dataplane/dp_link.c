@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_jhash.h>
@@ -407,25 +408,44 @@ static int may_wait(const struct dp_link *l)
 						    memory_order_relaxed);
 }
 
+/* Lossless replay waits for room, but not for ever: after
+ * LOSSLESS_WAIT_MS without any, the link is given up on (the control
+ * plane is stuck) and observations are dropped and counted from then on. */
+static int wait_more(struct dp_link *l, uint64_t *deadline)
+{
+	uint64_t now;
+
+	if (!may_wait(l))
+		return 0;
+	rte_pause();
+	now = rte_get_timer_cycles();
+	if (!*deadline)
+		*deadline = now + rte_get_timer_hz() / 1000 * LOSSLESS_WAIT_MS;
+	else if (now > *deadline) {
+		atomic_store(&l->given_up, 1);
+		return 0;
+	}
+	return 1;
+}
+
 int dp_link_observe(struct dp_link *l, const struct dp_conn_record *r)
 {
+	uint64_t deadline = 0;
 	void *o;
 
 	while (rte_mempool_get(l->pool, &o) < 0) {
-		if (!may_wait(l)) {
+		if (!wait_more(l, &deadline)) {
 			atomic_fetch_add_explicit(&l->dropped_full, 1, memory_order_relaxed);
 			return -ENOBUFS;
 		}
-		rte_pause();
 	}
 	fill_obs(o, r);
 	while (rte_ring_mp_enqueue(l->ring, o) < 0) {
-		if (!may_wait(l)) {
+		if (!wait_more(l, &deadline)) {
 			rte_mempool_put(l->pool, o);
 			atomic_fetch_add_explicit(&l->dropped_full, 1, memory_order_relaxed);
 			return -ENOBUFS;
 		}
-		rte_pause();
 	}
 	atomic_fetch_add_explicit(&l->queued, 1, memory_order_relaxed);
 	return 0;
@@ -434,7 +454,9 @@ int dp_link_observe(struct dp_link *l, const struct dp_conn_record *r)
 static void try_connect(struct dp_link *l)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a control plane whose backlog is full (stuck, not
+	 * accepting) makes connect fail with EAGAIN instead of hanging us. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	if (fd < 0)
 		return;
@@ -455,17 +477,34 @@ static void disconnect(struct dp_link *l)
 }
 
 /* Write all of @buf (the link thread may wait; workers never do). */
+/* The whole buffer, or -1. A peer that takes nothing for LOSSLESS_WAIT_MS
+ * (connected but not reading) is given up on (replay stops waiting for
+ * it), and at stop a live or given-up link does not wait at all: a stuck
+ * control plane never hangs us. */
 static int write_all(struct dp_link *l, const uint8_t *buf, size_t len)
 {
-	while (len) {
-		ssize_t w = send(l->fd, buf, len, MSG_NOSIGNAL);
+	uint64_t stalled_since = now_ms();
 
+	while (len) {
+		ssize_t w = send(l->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w > 0) {
+			buf += w;
+			len -= (size_t)w;
+			stalled_since = now_ms();
+			continue;
+		}
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
 			return -1;
-		buf += w;
-		len -= (size_t)w;
+		if (atomic_load(&l->stop) && (!l->lossless || atomic_load(&l->given_up)))
+			return -1;
+		if (now_ms() - stalled_since > LOSSLESS_WAIT_MS) {
+			atomic_store(&l->given_up, 1);
+			return -1;
+		}
+		poll(&(struct pollfd){ .fd = l->fd, .events = POLLOUT }, 1, 100);
 	}
 	return 0;
 }
