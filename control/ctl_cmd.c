@@ -21,6 +21,7 @@
 #include <mxscreen/verdict.h>
 
 #include "ctl_pins.h"
+#include "ctl_vtab_file.h"
 #include "mxscreend.h"
 
 #define REPLY_MAX (64u << 20)
@@ -29,24 +30,43 @@
 
 /* ---- replies ---- */
 
-static void begin(struct ctl_jw *w, const struct ctl_jnode *req, bool ok)
+void ctl_cmd_id(const struct ctl_jnode *req, char *buf, size_t len)
 {
 	const struct ctl_jnode *id = ctl_jget(req, "id");
+	struct ctl_jw w;
 
+	buf[0] = '\0';
+	if (!id)
+		return;
+	ctl_jw_init(&w, len);
+	/* Numbers and strings as they were; anything else as null. */
+	if (id->type == CTL_J_STR)
+		ctl_jw_strn(&w, NULL, id->s, id->len);
+	else if (id->type == CTL_J_NUM && id->is_int)
+		ctl_jw_i64(&w, NULL, id->i);
+	else if (id->type == CTL_J_NUM)
+		ctl_jw_dbl(&w, NULL, id->d);
+	else
+		ctl_jw_null(&w, NULL);
+	snprintf(buf, len, "%s", ctl_jw_error(&w) || !w.buf ? "null" : w.buf);
+	ctl_jw_free(&w);
+}
+
+void ctl_cmd_begin(struct ctl_jw *w, bool ok, const char *id)
+{
 	ctl_jw_init(w, REPLY_MAX);
 	ctl_jw_obj_open(w, NULL);
 	ctl_jw_bool(w, "ok", ok);
-	if (id) {
-		/* Echo the id: numbers and strings as they were; others as null. */
-		if (id->type == CTL_J_STR)
-			ctl_jw_strn(w, "id", id->s, id->len);
-		else if (id->type == CTL_J_NUM && id->is_int)
-			ctl_jw_i64(w, "id", id->i);
-		else if (id->type == CTL_J_NUM)
-			ctl_jw_dbl(w, "id", id->d);
-		else
-			ctl_jw_null(w, "id");
-	}
+	if (id && id[0])
+		ctl_jw_json(w, "id", id);
+}
+
+static void begin(struct ctl_jw *w, const struct ctl_jnode *req, bool ok)
+{
+	char id[CTL_CMD_ID_MAX];
+
+	ctl_cmd_id(req, id, sizeof(id));
+	ctl_cmd_begin(w, ok, id);
 }
 
 static void finish(struct daemon *d, uint64_t client, struct ctl_jw *w)
@@ -539,6 +559,7 @@ static int cmd_rules_reload(struct daemon *d, uint64_t client, const struct ctl_
 		return fail(d, client, req, "not_found", "no dataplane is connected");
 	r->client = client;
 	r->deadline_ms = mxd_mono_ms() + MXD_RELOAD_WAIT_MS;
+	ctl_cmd_id(req, r->id, sizeof(r->id));
 	return 1;
 }
 
@@ -569,7 +590,6 @@ static const char *reload_result(const struct mxd_reload *r, size_t i, const str
 
 static void reload_answer(struct daemon *d, struct mxd_reload *r, int timed_out)
 {
-	struct ctl_jnode none = { .type = CTL_J_NULL };
 	struct ctl_jw w;
 	int failed = 0;
 
@@ -578,7 +598,7 @@ static void reload_answer(struct daemon *d, struct mxd_reload *r, int timed_out)
 
 		failed |= !res || strcmp(res, "ok");
 	}
-	begin(&w, &none, !failed);
+	ctl_cmd_begin(&w, !failed, r->id);
 	if (failed)
 		ctl_jw_str(&w, "status", "failed");
 	if (failed)

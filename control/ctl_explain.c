@@ -13,6 +13,7 @@
 
 #include <mxscreen/verdict.h>
 
+#include "ctl_vtab_file.h"
 #include "mxscreend.h"
 
 static const char *state_name(int s)
@@ -121,9 +122,7 @@ static void on_explained(void *ctx, const struct ctl_lookup_detail *det)
 
 	if (x->finished)
 		return;
-	ctl_jw_init(&w, 16u << 20);
-	ctl_jw_obj_open(&w, NULL);
-	ctl_jw_bool(&w, "ok", true);
+	ctl_cmd_begin(&w, true, x->id);
 	ctl_jw_str(&w, "addr", x->addr);
 	ctl_jw_arr_open(&w, "zones");
 	for (size_t z = 0; z < det->n_zones; z++) {
@@ -197,14 +196,15 @@ static void on_explained(void *ctx, const struct ctl_lookup_detail *det)
 	x->finished = 1;
 }
 
-static int bad(struct daemon *d, uint64_t client, const char *msg)
+static int bad(struct daemon *d, uint64_t client, const struct ctl_jnode *req,
+	       const char *status, const char *msg)
 {
+	char id[CTL_CMD_ID_MAX];
 	struct ctl_jw w;
 
-	ctl_jw_init(&w, 4096);
-	ctl_jw_obj_open(&w, NULL);
-	ctl_jw_bool(&w, "ok", false);
-	ctl_jw_str(&w, "status", "bad_request");
+	ctl_cmd_id(req, id, sizeof(id));
+	ctl_cmd_begin(&w, false, id);
+	ctl_jw_str(&w, "status", status);
 	ctl_jw_str(&w, "error", msg);
 	ctl_jw_obj_close(&w);
 	ctl_jw_raw(&w, "\n", 1);
@@ -228,42 +228,30 @@ int ctl_cmd_explain(struct daemon *d, uint64_t client, const struct ctl_jnode *r
 	size_t dl;
 
 	if (!addr)
-		return bad(d, client, "addr: missing (an address)");
+		return bad(d, client, req, "bad_request", "addr: missing (an address)");
 	if (inet_pton(AF_INET, addr, o.client) == 1)
 		o.family = 4;
 	else if (inet_pton(AF_INET6, addr, o.client) == 1)
 		o.family = 6;
 	else
-		return bad(d, client, "addr: not an IPv4 or IPv6 address");
+		return bad(d, client, req, "bad_request", "addr: not an IPv4 or IPv6 address");
 	if (strlen(helo) > MXS_NAME_MAX)
-		return bad(d, client, "helo: longer than 255 bytes");
+		return bad(d, client, req, "bad_request", "helo: longer than 255 bytes");
 	/* MAIL FROM: the domain after the last @, without a closing '>' */
 	at = strrchr(mail, '@');
 	dom = at ? at + 1 : "";
 	dl = strcspn(dom, ">");
 	if (dl > MXS_NAME_MAX)
-		return bad(d, client, "mail_from: domain longer than 255 bytes");
+		return bad(d, client, req, "bad_request", "mail_from: domain longer than 255 bytes");
 	if (mail[0] && !at)
-		return bad(d, client, "mail_from: not an address (local@domain)");
+		return bad(d, client, req, "bad_request", "mail_from: not an address (local@domain)");
 	for (size_t i = 0; i < MXD_MAX_EXPLAINS; i++)
 		if (!d->explains[i].client) {
 			x = &d->explains[i];
 			break;
 		}
-	if (!x) {
-		struct ctl_jw w;
-
-		ctl_jw_init(&w, 4096);
-		ctl_jw_obj_open(&w, NULL);
-		ctl_jw_bool(&w, "ok", false);
-		ctl_jw_str(&w, "status", "failed");
-		ctl_jw_str(&w, "error", "too many explains in progress, try again");
-		ctl_jw_obj_close(&w);
-		ctl_jw_raw(&w, "\n", 1);
-		ctl_csock_reply(d->csock, client, w.buf, w.len);
-		ctl_jw_free(&w);
-		return 0;
-	}
+	if (!x)
+		return bad(d, client, req, "failed", "too many explains in progress, try again");
 	o.ts_ns = mxd_realtime_ns();
 	o.helo_len = (uint8_t)strlen(helo);
 	memcpy(o.helo, helo, o.helo_len);
@@ -274,11 +262,12 @@ int ctl_cmd_explain(struct daemon *d, uint64_t client, const struct ctl_jnode *r
 	snprintf(x->addr, sizeof(x->addr), "%s", addr);
 	lp.ctx = x;
 	x->client = client;
+	ctl_cmd_id(req, x->id, sizeof(x->id));
 	x->lookup = ctl_lookup_create(&lp);
 	if (!x->lookup || ctl_lookup_submit(x->lookup, &o) < 0) {
 		ctl_lookup_free(x->lookup);
 		memset(x, 0, sizeof(*x));
-		return bad(d, client, "out of memory");
+		return bad(d, client, req, "failed", "out of memory");
 	}
 	return 1;
 }
@@ -294,9 +283,7 @@ void ctl_cmd_abort(struct daemon *d, const char *why)
 			struct ctl_jw w;
 
 			x->finished = 1;
-			ctl_jw_init(&w, 4096);
-			ctl_jw_obj_open(&w, NULL);
-			ctl_jw_bool(&w, "ok", false);
+			ctl_cmd_begin(&w, false, x->id);
 			ctl_jw_str(&w, "status", "failed");
 			ctl_jw_str(&w, "error", why);
 			ctl_jw_obj_close(&w);

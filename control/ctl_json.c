@@ -230,6 +230,12 @@ void ctl_jw_null(struct ctl_jw *w, const char *key)
 	put(w, "null", 4);
 }
 
+void ctl_jw_json(struct ctl_jw *w, const char *key, const char *json)
+{
+	pre(w, key);
+	put(w, json, strlen(json));
+}
+
 void ctl_jw_raw(struct ctl_jw *w, const char *s, size_t n)
 {
 	put(w, s, n);

@@ -50,6 +50,9 @@ void ctl_jw_i64(struct ctl_jw *w, const char *key, int64_t v);
 void ctl_jw_dbl(struct ctl_jw *w, const char *key, double v);   /* non-finite: null */
 void ctl_jw_bool(struct ctl_jw *w, const char *key, bool v);
 void ctl_jw_null(struct ctl_jw *w, const char *key);
+/* A value already in JSON text (saved from another document), as member
+ * @key; the caller vouches for it. */
+void ctl_jw_json(struct ctl_jw *w, const char *key, const char *json);
 /* Raw bytes, no escaping (a newline, say). */
 void ctl_jw_raw(struct ctl_jw *w, const char *s, size_t n);
 

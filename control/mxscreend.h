@@ -27,6 +27,7 @@
 #define MXD_MAX_EXPLAINS 16          /* explains in progress at once */
 #define MXD_MAX_RELOADS 4            /* rules.reload requests waiting at once */
 #define MXD_RELOAD_WAIT_MS 30000
+#define CTL_CMD_ID_MAX 128           /* an "id" echoed by a later answer */
 
 struct daemon;
 
@@ -38,6 +39,7 @@ struct mxd_explain {
 	struct ctl_lookup *lookup;
 	int finished;                    /* answered: free the lookup next tick */
 	char addr[64];
+	char id[CTL_CMD_ID_MAX];         /* the request's "id" as JSON text, "" none */
 };
 
 /* A rules.reload waiting for every asked dataplane's next snapshot. */
@@ -48,6 +50,7 @@ struct mxd_reload {
 	uint64_t ids[CTL_LINK_MAX_PEERS];
 	uint64_t base_ok[CTL_LINK_MAX_PEERS], base_failed[CTL_LINK_MAX_PEERS];
 	uint64_t base_snap[CTL_LINK_MAX_PEERS];
+	char id[CTL_CMD_ID_MAX];
 };
 
 struct daemon {
@@ -86,6 +89,11 @@ uint64_t mxd_mono_ms(void);
 void mxd_sink(struct daemon *d, const struct mxs_verdict *v, size_t n);
 
 /* ctl_cmd.c: the control socket's commands. */
+/* A request's "id" as JSON text for an answer given later ("" when it has
+ * none; a string or number too long for @len becomes null). */
+void ctl_cmd_id(const struct ctl_jnode *req, char *buf, size_t len);
+/* Start a response object: "ok" and the saved id. */
+void ctl_cmd_begin(struct ctl_jw *w, bool ok, const char *id);
 int ctl_cmd_line(void *ctx, uint64_t client, const char *line, size_t len);
 /* Each loop turn: answer finished reloads, free finished explains,
  * expire verdicts (at most once a second). */

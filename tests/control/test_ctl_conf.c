@@ -119,6 +119,9 @@ static void check_same(const struct ctl_conf *a, const struct ctl_conf *b)
 	CHECK_EQ_INT(a->ipv6_prefix, b->ipv6_prefix);
 	CHECK_EQ_STR(a->dataplane_socket, b->dataplane_socket);
 	CHECK_EQ_STR(a->control_socket, b->control_socket);
+	CHECK_EQ_STR(a->control_group, b->control_group);
+	CHECK_EQ_STR(a->metrics_listen, b->metrics_listen);
+	CHECK_EQ_STR(a->manual_verdicts, b->manual_verdicts);
 	CHECK_EQ_STR(a->verdict_log, b->verdict_log);
 	CHECK_EQ_STR(a->bpf_pin_dir, b->bpf_pin_dir);
 	CHECK_EQ_INT(a->bpf, b->bpf);
@@ -181,6 +184,9 @@ static void test_defaults(void)
 	CHECK_EQ_INT(c->ipv6_prefix, 64);
 	CHECK_EQ_STR(c->dataplane_socket, "/run/mxscreen/dataplane.sock");
 	CHECK_EQ_STR(c->control_socket, "/run/mxscreen/control.sock");
+	CHECK_EQ_STR(c->control_group, "");
+	CHECK_EQ_STR(c->metrics_listen, "");
+	CHECK_EQ_STR(c->manual_verdicts, "/var/lib/mxscreen/manual-verdicts");
 	CHECK_EQ_STR(c->verdict_log, "");
 	CHECK_EQ_STR(c->bpf_pin_dir, "/sys/fs/bpf/mxscreen");
 	CHECK_EQ_INT(c->bpf, 0);
@@ -295,6 +301,14 @@ static const struct {
 	/* '#' after the start of a line is data, as in main.cf. */
 	{ "verdict_log = /tmp/a#b # c", K_STR, OFF(verdict_log), 0, "/tmp/a#b # c" },
 	{ "bpf_pin_dir = /sys/fs/bpf/other", K_STR, OFF(bpf_pin_dir), 0, "/sys/fs/bpf/other" },
+	{ "control_group = root", K_STR, OFF(control_group), 0, "root" },
+	{ "control_group =", K_STR, OFF(control_group), 0, "" },
+	{ "metrics_listen = 127.0.0.1:9425", K_STR, OFF(metrics_listen), 0, "127.0.0.1:9425" },
+	{ "metrics_listen = [::1]:9425", K_STR, OFF(metrics_listen), 0, "[::1]:9425" },
+	{ "metrics_listen = localhost:1", K_STR, OFF(metrics_listen), 0, "localhost:1" },
+	{ "metrics_listen =", K_STR, OFF(metrics_listen), 0, "" },
+	{ "manual_verdicts = /var/lib/x/manual", K_STR, OFF(manual_verdicts), 0, "/var/lib/x/manual" },
+	{ "manual_verdicts =", K_STR, OFF(manual_verdicts), 0, "" },
 	/* enforcement */
 	{ "bpf = yes", K_INT, OFF(bpf), 1, NULL },
 	{ "bpf = no", K_INT, OFF(bpf), 0, NULL },
@@ -414,6 +428,17 @@ static const struct {
 	  "@:1: list_resolvers: more than 8 resolvers" },
 	{ "list_resolvers = 127.0.0.1\nlist_resolvers = 127.0.0.2",
 	  "@:2: duplicate key 'list_resolvers' (first at @:1)" },
+	/* control_group, metrics_listen */
+	{ "control_group = no-such-group-here", "@:1: control_group: no such group 'no-such-group-here'" },
+	{ "metrics_listen = 9425", "@:1: metrics_listen: '9425' is not ADDR:PORT" },
+	{ "metrics_listen = :9425", "@:1: metrics_listen: ':9425' is not ADDR:PORT" },
+	{ "metrics_listen = 127.0.0.1:0", "@:1: metrics_listen: '127.0.0.1:0': bad port (1..65535)" },
+	{ "metrics_listen = 127.0.0.1:", "@:1: metrics_listen: '127.0.0.1:': bad port (1..65535)" },
+	{ "metrics_listen = 127.0.0.1:http", "@:1: metrics_listen: '127.0.0.1:http': bad port (1..65535)" },
+	{ "metrics_listen = ::1:9425",
+	  "@:1: metrics_listen: '::1:9425': an IPv6 address goes in brackets, [::1]:9425" },
+	{ "metrics_listen = [::1:9425",
+	  "@:1: metrics_listen: '[::1:9425': an IPv6 address goes in brackets, [::1]:9425" },
 	/* local_zones */
 	{ "local_zones = bl.example:ip4set", "@:1: local_zones: expected zone:type:path, got 'bl.example:ip4set'" },
 	{ "local_zones = bl.example", "@:1: local_zones: expected zone:type:path, got 'bl.example'" },

@@ -34,11 +34,12 @@ static void writer(void)
 	ctl_jw_arr_close(&w);
 	ctl_jw_arr_close(&w);
 	ctl_jw_dbl(&w, "d", 0.5);
+	ctl_jw_json(&w, "j", "[1,\"x\"]");
 	ctl_jw_obj_close(&w);
 	CHECK_EQ_INT(ctl_jw_error(&w), 0);
 	CHECK_EQ_STR(w.buf, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"bad\":\"x\\u00ff\\u00c3(y\xc3\xa9\","
 		     "\"u\":18446744073709551615,\"i\":-9223372036854775808,\"t\":true,"
-		     "\"n\":null,\"a\":[1,{},[]],\"d\":0.5}");
+		     "\"n\":null,\"a\":[1,{},[]],\"d\":0.5,\"j\":[1,\"x\"]}");
 	ctl_jw_free(&w);
 
 	check_case = "writer cap";

@@ -199,16 +199,19 @@ ctl 0 -j verdict list --action pass && check "$T/out" "d['total'] == 0"
 $PY - "$T/ctl.sock" >"$T/raw.txt" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.sendall(b'this is not json\n{"cmd":"nope"}\n[1,2]\n{"cmd":"verdict.get"}\n{"cmd":"version","id":42}\n')
+s.sendall(b'this is not json\n{"cmd":"nope"}\n[1,2]\n{"cmd":"verdict.get"}\n{"cmd":"version","id":42}\n'
+          b'{"cmd":"explain","addr":"198.51.100.10","id":"e-1"}\n{"cmd":"version","id":[1]}\n')
 s.shutdown(socket.SHUT_WR)
 print(s.makefile().read(), end="")
 PY
 $PY - "$T/raw.txt" <<'PY' && ok "malformed requests answered in order, the connection kept" || bad "raw replies: $(cat "$T/raw.txt")"
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
-assert [x["ok"] for x in r] == [False, False, False, False, True], r
+assert [x["ok"] for x in r] == [False, False, False, False, True, True, True], r
 assert all(x["status"] == "bad_request" for x in r[:4]), r
 assert r[4]["id"] == 42 and r[4]["version"], r
+assert r[5]["id"] == "e-1" and r[5]["addr"] == "198.51.100.10", r   # answered later, in order
+assert r[6]["id"] is None, r
 PY
 head -c 70000 /dev/zero | tr '\0' 'x' | $PY -c "
 import socket, sys
