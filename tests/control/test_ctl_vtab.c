@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "ctl_vtab.h"
+#include "ctl_vtab_file.h"
 
 #define S 1000000000ull
 #define T0 (1700000000ull * S)
