@@ -5,461 +5,32 @@
  * and REFUSED, and a UDP socket that never answers for timeouts. No mocks.
  * Exits 77 (skipped) when rbldnsd or unbound is not installed.
  *
- * A guardian child holds the read end of a pipe and kills the servers if
- * this process dies without stopping them (rbldnsd drops privileges, which
- * clears PR_SET_PDEATHSIG). Single-threaded.
+ * The servers, the test directory and the guardian child that cleans up
+ * if this process dies early come from dnstest.h. Single-threaded.
  */
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
 #include "check.h"
 #include "ctl_dns.h"
+#include "dnstest.h"
 
-#define RBLDNSD "/usr/sbin/rbldnsd"
-#define UNBOUND "/usr/sbin/unbound"
-
-static char tmpdir[64];
-static int guard_fd = -1;
-static pid_t guard_pid = -1;
-static pid_t rbl_pid = -1, ub_pid = -1;
-static uint16_t rbl_port, ub_port, silent_port;
-static int silent_fd = -1;
-static int have_v6;                    /* unbound also listens on [::1] */
-
-/* ---- helpers: time, files, processes ---- */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void path_of(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", tmpdir, name);
-}
-
-static int write_file(const char *name, const char *fmt, ...)
-{
-	char path[128];
-	va_list ap;
-	FILE *f;
-
-	path_of(path, sizeof(path), name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
-	return chmod(path, 0644);
-}
-
-static void dump_file(const char *name)
-{
-	char path[128], line[512];
-	FILE *f;
-
-	path_of(path, sizeof(path), name);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	fprintf(stderr, "---- %s\n", path);
-	while (fgets(line, sizeof(line), f))
-		fputs(line, stderr);
-	fclose(f);
-}
-
-/* Remove tmpdir and the plain files in it. */
-static void remove_tmpdir(void)
-{
-	char path[400];
-	struct dirent *e;
-	DIR *dir;
-
-	if (!tmpdir[0])
-		return;
-	dir = opendir(tmpdir);
-	if (dir) {
-		while ((e = readdir(dir))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", tmpdir, e->d_name);
-			unlink(path);
-		}
-		closedir(dir);
-	}
-	rmdir(tmpdir);
-}
-
-static void guard_send(int32_t v)
-{
-	if (guard_fd >= 0 && write(guard_fd, &v, sizeof(v)) != sizeof(v))
-		perror("guard write");
-}
-
-/*
- * Once our end of the pipe closes without the "done" message (0), kill
- * whatever is still registered and remove tmpdir.
- */
-static void guard_start(void)
-{
-	int p[2];
-
-	/* close-on-exec: a server holding the write end would hide our death */
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		perror("pipe");
-		return;
-	}
-	guard_pid = fork();
-	if (guard_pid == 0) {
-		pid_t pids[16];
-		int n = 0, i, done = 0;
-		int32_t v;
-
-		close(p[1]);
-		signal(SIGINT, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		while (read(p[0], &v, sizeof(v)) == sizeof(v)) {
-			if (v == 0) {
-				done = 1;
-			} else if (v > 0 && n < 16) {
-				pids[n++] = v;
-			} else if (v < 0) {
-				for (i = 0; i < n; i++)
-					if (pids[i] == -v)
-						pids[i--] = pids[--n];
-			}
-		}
-		for (i = 0; i < n; i++)
-			kill(pids[i], SIGKILL);
-		if (!done) {
-			sleep_ms(100);     /* let the files close */
-			remove_tmpdir();
-		}
-		_exit(0);
-	}
-	close(p[0]);
-	if (guard_pid < 0) {
-		close(p[1]);
-		return;
-	}
-	guard_fd = p[1];
-}
-
-static void guard_stop(void)
-{
-	guard_send(0);
-	if (guard_fd >= 0)
-		close(guard_fd);
-	guard_fd = -1;
-	if (guard_pid > 0)
-		waitpid(guard_pid, NULL, 0);
-	guard_pid = -1;
-}
-
-static pid_t spawn(char *const argv[], const char *log)
-{
-	char path[128];
-	pid_t pid;
-
-	path_of(path, sizeof(path), log);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		guard_send(pid);
-	return pid;
-}
-
-static void stop(pid_t *pidp)
-{
-	pid_t pid = *pidp;
-	int i;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	for (i = 0; i < 200; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			goto reaped;
-		sleep_ms(10);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-reaped:
-	guard_send(-pid);   /* after reaping nothing can reuse it: tell guard */
-	*pidp = -1;
-}
-
-/* A loopback port free for UDP and TCP right now. */
-static uint16_t free_port(void)
-{
-	for (int tries = 0; tries < 20; tries++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET };
-		socklen_t sl = sizeof(sa);
-		int u = socket(AF_INET, SOCK_DGRAM, 0), t;
-		uint16_t port = 0;
-
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (u < 0)
-			return 0;
-		if (bind(u, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-		    getsockname(u, (struct sockaddr *)&sa, &sl) == 0)
-			port = ntohs(sa.sin_port);
-		t = socket(AF_INET, SOCK_STREAM, 0);
-		if (port && t >= 0 && bind(t, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-			port = 0;
-		if (t >= 0)
-			close(t);
-		close(u);
-		if (port)
-			return port;
-	}
-	return 0;
-}
-
-/* Raw UDP probe: the rcode of an answer, or -1 when none came in time. */
-static int probe(uint16_t port, const char *name, int type, int wait_ms)
-{
-	unsigned char q[300], a[1500];
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct pollfd pfd;
-	size_t n = 12;
-	const char *p = name;
-	int fd, rc = -1;
-	ssize_t got;
-
-	memset(q, 0, sizeof(q));
-	q[0] = 0x4d;
-	q[1] = 0x58;
-	q[2] = 0x01;                   /* RD */
-	q[5] = 1;
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-		q[n++] = (unsigned char)l;
-		memcpy(q + n, p, l);
-		n += l;
-		p += l + (dot ? 1 : 0);
-	}
-	q[n++] = 0;
-	q[n++] = 0;
-	q[n++] = (unsigned char)type;
-	q[n++] = 0;
-	q[n++] = 1;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -1;
-	if (sendto(fd, q, n, 0, (struct sockaddr *)&sa, sizeof(sa)) == (ssize_t)n) {
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, wait_ms) == 1) {
-			got = recv(fd, a, sizeof(a), 0);
-			if (got >= 12 && a[0] == 0x4d && a[1] == 0x58)
-				rc = a[3] & 0xf;
-		}
-	}
-	close(fd);
-	return rc;
-}
-
-/* Wait until @pid answers on @port; -1 if it exited or stayed silent. */
-static int wait_ready(pid_t pid, uint16_t port, const char *name)
-{
-	for (int i = 0; i < 50; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return -1;
-		if (probe(port, name, 1, 100) >= 0)
-			return 0;
-	}
-	return -1;
-}
-
-/* ---- servers ---- */
-
-static int start_rbldnsd(void)
-{
-	if (write_file("lo.zone",
-		       "$SOA 7200 ns.bl.test. hostmaster.bl.test. 1 3600 600 86400 5\n"
-		       "$TTL 5\n"
-		       ":127.0.0.2:Listed in lo: $\n"
-		       "127.0.0.2\n"
-		       "10.0.0.0/24\n") < 0 ||
-	    write_file("hi.zone",
-		       "$SOA 100000 ns.bl.test. hostmaster.bl.test. 1 3600 600 86400 100000\n"
-		       "$TTL 100000\n"
-		       ":127.0.0.2:Listed in hi\n"
-		       "127.0.0.2\n") < 0 ||
-	    write_file("mid.zone",
-		       "$SOA 400 ns.bl.test. hostmaster.bl.test. 1 3600 600 86400 600\n"
-		       "$TTL 300\n"
-		       ":127.0.0.4:Listed in mid\n"
-		       "127.0.0.2\n") < 0)
-		return -1;
-	for (int attempt = 0; attempt < 3; attempt++) {
-		char bind[32], lo[128], hi[128], mid[128];
-		char zlo[160], zhi[160], zmid[160];
-
-		rbl_port = free_port();
-		snprintf(bind, sizeof(bind), "127.0.0.1/%u", rbl_port);
-		path_of(lo, sizeof(lo), "lo.zone");
-		path_of(hi, sizeof(hi), "hi.zone");
-		path_of(mid, sizeof(mid), "mid.zone");
-		snprintf(zlo, sizeof(zlo), "lo.bl.test:ip4set:%s", lo);
-		snprintf(zhi, sizeof(zhi), "hi.bl.test:ip4set:%s", hi);
-		snprintf(zmid, sizeof(zmid), "mid.bl.test:ip4set:%s", mid);
-		{
-			char *argv[] = { RBLDNSD, "-n", "-4", "-c", "0", "-b", bind,
-					 "-w", tmpdir, zlo, zhi, zmid, NULL };
-
-			rbl_pid = spawn(argv, "rbldnsd.log");
-		}
-		if (rbl_pid > 0 && wait_ready(rbl_pid, rbl_port, "2.0.0.127.lo.bl.test") == 0)
-			return 0;
-		stop(&rbl_pid);
-	}
-	dump_file("rbldnsd.log");
-	return -1;
-}
-
-static int v6_loopback(void)
-{
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), ok;
-
-	if (fd < 0)
-		return 0;
-	ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
-static int start_unbound(void)
-{
-	have_v6 = v6_loopback();
-	for (int attempt = 0; attempt < 3; attempt++) {
-		char conf[128];
-
-		ub_port = free_port();
-		if (write_file("unbound.conf",
-			       "server:\n"
-			       "  interface: 127.0.0.1\n"
-			       "%s"
-			       "  port: %u\n"
-			       "  do-daemonize: no\n"
-			       "  use-syslog: no\n"
-			       "  logfile: \"\"\n"
-			       "  username: \"\"\n"
-			       "  chroot: \"\"\n"
-			       "  directory: \"%s\"\n"
-			       "  pidfile: \"%s/unbound.pid\"\n"
-			       "  verbosity: 0\n"
-			       "  num-threads: 1\n"
-			       "  module-config: \"iterator\"\n"
-			       "  access-control: 127.0.0.0/8 allow\n"
-			       "  do-not-query-localhost: no\n"
-			       "  local-zone: \"test.\" nodefault\n"
-			       "  local-zone: \"example.test.\" static\n"
-			       "  local-data: \"example.test. 700 IN SOA ns.example.test. host.example.test. 1 3600 600 86400 900\"\n"
-			       "  local-data: \"mx.example.test. 300 IN A 192.0.2.10\"\n"
-			       "  local-data: \"mx.example.test. 300 IN A 192.0.2.11\"\n"
-			       "  local-data: \"mx.example.test. 200 IN AAAA 2001:db8::a\"\n"
-			       "  local-data: \"lo.example.test. 2 IN A 192.0.2.12\"\n"
-			       "  local-zone: \"127.in-addr.arpa.\" static\n"
-			       "  local-data: \"5.0.0.127.in-addr.arpa. 300 IN PTR mx.example.test.\"\n"
-			       "  local-data: \"6.0.0.127.in-addr.arpa. 300 IN PTR a.example.test.\"\n"
-			       "  local-data: \"6.0.0.127.in-addr.arpa. 300 IN PTR b.example.test.\"\n"
-			       "  local-zone: \"8.b.d.0.1.0.0.2.ip6.arpa.\" static\n"
-			       "  local-data-ptr: \"2001:db8::a mx.example.test.\"\n"
-			       "  local-zone: \"refused.test.\" refuse\n"
-			       /* rbldnsd refuses what it does not serve: SERVFAIL */
-			       "forward-zone:\n"
-			       "  name: \"sf.test.\"\n"
-			       "  forward-addr: 127.0.0.1@%u\n"
-			       "remote-control:\n"
-			       "  control-enable: no\n",
-			       have_v6 ? "  interface: ::1\n  do-ip6: yes\n"
-					 "  access-control: ::1 allow\n" : "  do-ip6: no\n",
-			       ub_port, tmpdir, tmpdir, rbl_port) < 0)
-			return -1;
-		path_of(conf, sizeof(conf), "unbound.conf");
-		{
-			char *argv[] = { UNBOUND, "-d", "-c", conf, NULL };
-
-			ub_pid = spawn(argv, "unbound.log");
-		}
-		if (ub_pid > 0 && wait_ready(ub_pid, ub_port, "mx.example.test") == 0)
-			return 0;
-		stop(&ub_pid);
-	}
-	dump_file("unbound.log");
-	return -1;
-}
-
-/* A bound UDP socket nobody reads: every query to it times out. */
-static int start_silent(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sa);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	silent_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (silent_fd < 0 || bind(silent_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(silent_fd, (struct sockaddr *)&sa, &sl) < 0)
-		return -1;
-	silent_port = ntohs(sa.sin_port);
-	return 0;
-}
-
-static void cleanup(void)
-{
-	stop(&rbl_pid);
-	stop(&ub_pid);
-	if (silent_fd >= 0)
-		close(silent_fd);
-	silent_fd = -1;
-	remove_tmpdir();
-	guard_stop();
-}
+/* rbldnsd: TTLs below, above and inside the client's 60..3600 clamp */
+static const struct dnstest_zone zones[] = {
+	{ "lo.bl.test", "ip4set", "lo.zone",
+	  "$SOA 7200 ns.bl.test. hostmaster.bl.test. 1 3600 600 86400 5\n"
+	  "$TTL 5\n"
+	  ":127.0.0.2:Listed in lo: $\n"
+	  "127.0.0.2\n"
+	  "10.0.0.0/24\n" },
+	{ "hi.bl.test", "ip4set", "hi.zone",
+	  "$SOA 100000 ns.bl.test. hostmaster.bl.test. 1 3600 600 86400 100000\n"
+	  "$TTL 100000\n"
+	  ":127.0.0.2:Listed in hi\n"
+	  "127.0.0.2\n" },
+	{ "mid.bl.test", "ip4set", "mid.zone",
+	  "$SOA 400 ns.bl.test. hostmaster.bl.test. 1 3600 600 86400 600\n"
+	  "$TTL 300\n"
+	  ":127.0.0.4:Listed in mid\n"
+	  "127.0.0.2\n" },
+};
 
 /* ---- ctl_dns driving ---- */
 
@@ -529,34 +100,6 @@ static void run(struct ctl_dns *d, unsigned max_ms)
 		if (ctl_dns_stats(d)->inflight > max_inflight_seen)
 			max_inflight_seen = ctl_dns_stats(d)->inflight;
 	}
-}
-
-static struct ctl_dns *make_at(const char *host, uint16_t port, uint32_t timeout_ms,
-			       uint32_t tries, uint32_t max_inflight, uint32_t cache_max)
-{
-	struct ctl_resolver srv;
-	struct ctl_dns_params p;
-
-	memset(&srv, 0, sizeof(srv));
-	snprintf(srv.host, sizeof(srv.host), "%s", host);
-	srv.port = port;
-	memset(&p, 0, sizeof(p));
-	p.servers = &srv;          /* copied by ctl_dns_create */
-	p.n_servers = 1;
-	p.timeout_ms = timeout_ms;
-	p.tries = tries;
-	p.max_inflight = max_inflight;
-	p.ttl_min = 60;
-	p.ttl_max = 3600;
-	p.error_ttl = 30;
-	p.cache_max = cache_max;
-	return ctl_dns_create(&p);
-}
-
-static struct ctl_dns *make(uint16_t port, uint32_t timeout_ms, uint32_t tries,
-			    uint32_t max_inflight, uint32_t cache_max)
-{
-	return make_at("127.0.0.1", port, timeout_ms, tries, max_inflight, cache_max);
 }
 
 static int addr4_is(const struct ctl_dns_result *r, size_t i, const char *want)
@@ -1138,21 +681,17 @@ static void t_create(void)
 
 int main(void)
 {
-	if (access(RBLDNSD, X_OK) != 0 || access(UNBOUND, X_OK) != 0) {
+	if (!dnstest_have_servers()) {
 		printf("SKIP: needs %s and %s\n", RBLDNSD, UNBOUND);
 		return 77;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mxs-dns-XXXXXX");
-	if (!mkdtemp(tmpdir) || chmod(tmpdir, 0755) < 0) {   /* rbldnsd runs as rbldns */
-		perror("mkdtemp");
+	if (dnstest_init("dns") < 0)
 		return 1;
-	}
-	guard_start();
 	t_names();
 	t_create();
 	check_case = "servers";
-	if (start_rbldnsd() < 0 || start_unbound() < 0 || start_silent() < 0) {
+	if (start_rbldnsd(zones, sizeof(zones) / sizeof(zones[0]), "2.0.0.127.lo.bl.test") < 0 ||
+	    start_unbound() < 0 || start_silent() < 0) {
 		fprintf(stderr, "cannot start the test servers\n");
 		cleanup();
 		return 1;

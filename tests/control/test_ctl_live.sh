@@ -192,6 +192,15 @@ ctl 2 top --by colour && ok "top --by colour: exit 2"
 
 # --- flush (the replay stops first, or it would decide again at once)
 kill -TERM $DPPID; wait $DPPID; DPPID=
+# ...and until what it sent last has been decided: no lookup in flight and
+# the observation count still (two looks 0.2 s apart).
+prev=
+for _ in $(seq 50); do
+  "$CTL" -s "$T/ctl.sock" -j stats >"$T/q.json" 2>/dev/null
+  cur=$(j "$T/q.json" "(d['control']['observations'], d['control']['lookups']['active'])")
+  [ "$cur" = "$prev" ] && [ "${cur##*, }" = "0)" ] && break
+  prev=$cur; sleep 0.2
+done
 ctl 0 -j verdict flush --action pass && check "$T/out" "d['removed'] >= 1"
 ctl 0 -j verdict list --action pass && check "$T/out" "d['total'] == 0"
 
