@@ -240,7 +240,7 @@ static void sample(struct checker *c, const char *l)
 			val[vn] = '\0';
 			s++;
 			if (is_le) {
-				snprintf(le, sizeof(le), "%s", val);
+				snprintf(le, sizeof(le), "%.63s", val);
 				has_le = true;
 			}
 			if (*s == ',')
