@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The pinned maps of include/mxscreen/bpf.h, declared once for both BPF
- * objects (mxscreen_xdp.bpf.c, mxscreen_tc.bpf.c). Identical definitions
+ * The pinned maps of include/mxscreen/bpf.h, declared once for every BPF
+ * object (mxscreen_xdp.bpf.c, mxscreen_tc.bpf.c, mxscreen_inline.bpf.c;
+ * the inline object adds maps of its own there). Identical definitions
  * with LIBBPF_PIN_BY_NAME let the second object to load reuse the maps the
  * first one pinned (libbpf checks type, sizes, max_entries and flags).
  * Also the one lookup both programs do, so XDP and TC judge a client

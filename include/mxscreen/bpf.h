@@ -12,6 +12,15 @@
  *   config        ARRAY[1] mxs_bpf_config
  *   cidr_hint     ARRAY[MXS_BPF_HINT_WORDS] __u64: a bitmap, 2^25 bits
  * Programs pinned as xdp_enforce and tc_tag in the same directory.
+ * The inline object (bpf/mxscreen_inline.bpf.c, loaded by the af_xdp PMD
+ * of mxscreen-dp, prepared by bpf/mxs_inline_load.c) shares those six and
+ * pins two more of its own:
+ *   tx_port       HASH __u32 ingress ifindex -> __u32 egress ifindex
+ *                 (the bump in the wire's peer port, both directions; a
+ *                 HASH, not a DEVMAP: see mxscreen_inline.bpf.c)
+ *   inline_stats  PERCPU_ARRAY[1] mxs_bpf_inline_stats
+ * and has one per load, never pinned: xsks_map, XSKMAP[MXS_BPF_XSKS_MAX]
+ * rx queue id -> AF_XDP socket (filled by the PMD).
  *
  * cidr_hint is a prefilter for static_cidrs, read only when
  * config.cidr_hint is 1: bit MXS_BPF_HINT_BIT(family, addr) (the top 24
@@ -135,6 +144,24 @@ struct mxs_bpf_stats {
 	__u64 not_smtp;                 /* parsed, not to an SMTP port: passed */
 	__u64 tc_marked;                /* TC: packets given tag_mark */
 };
+
+/* Per-CPU counters of xdp_inline (the inline mode), after enforcement
+ * (whose counters stay in mxs_bpf_stats; a dropped frame counts there
+ * only). Every frame xdp_inline passes counts in exactly one of these.
+ * A separate map, not more mxs_bpf_stats fields: a longer value would
+ * break the reuse of a `stats` map pinned by an older build. */
+struct mxs_bpf_inline_stats {
+	__u64 to_xsk;           /* SMTP-port frames into the queue's AF_XDP socket */
+	__u64 fwd;              /* other frames, to the peer port (tx_port) */
+	__u64 fwd_failopen;     /* SMTP-port frames to the peer port: no socket
+				 * on the queue (mxscreen-dp stopped): fail open */
+	__u64 no_peer;          /* no tx_port entry for the ingress port:
+				 * XDP_PASS to the kernel stack */
+};
+_Static_assert(sizeof(struct mxs_bpf_inline_stats) == 32, "mxs_bpf_inline_stats layout");
+
+#define MXS_BPF_TX_PORTS_MAX 64 /* tx_port entries: two per bump in the wire */
+#define MXS_BPF_XSKS_MAX 64     /* xsks_map: rx queue ids 0..63 */
 
 struct mxs_bpf_config {
 	__u16 smtp_ports[MXS_BPF_MAX_PORTS]; /* host order; 0 = unused slot */
