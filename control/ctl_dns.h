@@ -9,8 +9,15 @@
  *   every waiter called back (as postscreen shares one DNSBL lookup).
  * - Answers are cached for their TTL clamped to [ttl_min, ttl_max];
  *   NXDOMAIN/NODATA for the SOA minimum (clamped); errors for error_ttl.
- * - At most max_inflight wire queries at once; the rest wait their turn,
- *   and all queued queries go out on each ctl_dns_process.
+ * - At most max_inflight wire queries at once, fewer while a server drops
+ *   them: a send window (from 64, growing while answers come back, halved
+ *   when a round trip loses many) keeps a burst inside the server's
+ *   receive buffer (rbldnsd's holds 157 queries). The rest wait their
+ *   turn; whatever the window allows goes out on each ctl_dns_process.
+ * - Each try waits timeout_ms; a query is sent at most tries times for
+ *   timeouts, and again at once (twice at most) when answers to queries
+ *   sent after it show that the server dropped it.
+ * - Query IDs are random (getrandom) and never two alike in flight.
  * - Three outcomes, never mixed: CTL_DNS_OK (records present),
  *   CTL_DNS_NONE (NXDOMAIN or no data), CTL_DNS_ERROR (timeout, SERVFAIL,
  *   REFUSED, malformed, ...). DNSBL-level meaning (127.255.255.x etc.) is
@@ -50,7 +57,7 @@ struct ctl_dns_params {
 	const struct ctl_resolver *servers;
 	size_t n_servers;
 	uint32_t timeout_ms;
-	uint32_t tries;               /* default 2 */
+	uint32_t tries;               /* default 2; each try waits timeout_ms */
 	uint32_t max_inflight;
 	uint32_t ttl_min, ttl_max, error_ttl;
 	uint32_t cache_max;           /* entries, default 100000; LRU beyond */
@@ -63,8 +70,14 @@ struct ctl_dns_stats {
 	uint64_t cache_hits;
 	uint64_t cache_misses;
 	uint64_t ok, none, errors, timeouts;
-	uint32_t inflight;
+	uint32_t inflight;            /* wire queries in the window */
 	uint32_t queued;
+	uint64_t resent;              /* wire queries sent again (lost, or timed out) */
+	uint64_t lost;                /* wire queries deemed lost: overtaken by later answers */
+	uint64_t spurious;            /* of those, answered after all */
+	uint64_t window_cuts;         /* loss episodes: the window halved */
+	uint64_t send_errors;         /* queries the kernel would not send (counted as lost) */
+	uint32_t window;              /* wire queries allowed now (<= max_inflight) */
 };
 
 struct ctl_dns;

@@ -10,6 +10,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,26 +31,30 @@ struct ticket {
 	uint16_t idx;
 };
 
+/* Zeroed up to obs when a job starts (the rest is written before it is
+ * read): jobs are recycled, so most of their 3 KB is never cleared. */
 struct job {
 	struct ctl_lookup *l;
 	struct job *prev, *next;
-	struct mxs_observation obs;
 	int pending;
 	int fcrdns;                       /* enum ctl_fcrdns, final when fwd done */
 	int fwd_pending, fwd_match, fwd_error;
 	const char *ptr_error;
 	size_t n_ptr;
-	char ptr[CTL_LOOKUP_MAX_PTR][CTL_DNS_NAME_MAX + 1];
-	uint8_t n_fwd[CTL_LOOKUP_MAX_PTR];
-	uint8_t confirmed[CTL_LOOKUP_MAX_PTR];
-	uint8_t fwd[CTL_LOOKUP_MAX_PTR][CTL_DNS_MAX_ADDRS][16];
 	uint64_t started_ns;
 	struct ctl_zone_result *dz;       /* by distinct DNSBL zone */
 	struct ctl_zone_result *rz_helo;  /* by distinct RHSBL zone */
 	struct ctl_zone_result *rz_mail;
 	struct ticket *tickets;
 	size_t n_tickets;
+	uint8_t n_fwd[CTL_LOOKUP_MAX_PTR];
+	uint8_t confirmed[CTL_LOOKUP_MAX_PTR];
+	struct mxs_observation obs;
+	char ptr[CTL_LOOKUP_MAX_PTR][CTL_DNS_NAME_MAX + 1];
+	uint8_t fwd[CTL_LOOKUP_MAX_PTR][CTL_DNS_MAX_ADDRS][16];
 };
+
+#define JOB_FREE_MAX 1024                 /* spare jobs kept after a burst */
 
 struct zone_counts {
 	uint64_t listed, not_listed, errors, timeouts;
@@ -62,6 +67,7 @@ struct zone_set {
 	struct ctl_zone **local;          /* in-process zone, or NULL */
 	uint8_t *off;                     /* switched off by health probes */
 	size_t *of_site;
+	int identity;                     /* of_site[i] == i: results by zone are by site */
 	struct zone_counts *cnt;          /* by distinct zone */
 };
 
@@ -69,7 +75,10 @@ struct ctl_lookup {
 	struct ctl_lookup_params p;
 	struct zone_set dnsbl, rhsbl;
 	size_t max_tickets;               /* per job */
+	size_t job_size;                  /* the job, its results, its tickets */
 	struct job *jobs;
+	struct job *jfree;                /* spare jobs, linked by next */
+	size_t n_jfree;
 	int closing;
 	struct ctl_lookup_stats st;
 	struct ctl_hist latency;
@@ -113,6 +122,7 @@ static int zone_set_init(struct zone_set *z, const struct ctl_site *s, size_t n,
 		}
 		z->of_site[i] = k;
 	}
+	z->identity = z->n == n;
 	return 0;
 }
 
@@ -142,6 +152,9 @@ struct ctl_lookup *ctl_lookup_create(const struct ctl_lookup_params *p)
 	 * adds a TXT query per zone query */
 	l->max_tickets = (l->dnsbl.n + 2 * l->rhsbl.n) * (p->explain ? 2 : 1) + 1 +
 			 CTL_LOOKUP_MAX_PTR;
+	l->job_size = sizeof(struct job) +
+		      (l->dnsbl.n + 2 * l->rhsbl.n) * sizeof(struct ctl_zone_result) +
+		      l->max_tickets * sizeof(struct ticket);
 	return l;
 }
 
@@ -156,7 +169,14 @@ static void job_free(struct job *j)
 	if (j->next)
 		j->next->prev = j->prev;
 	l->st.active--;
-	free(j); /* one block: the arrays live behind the job */
+	/* one block: the arrays live behind the job */
+	if (l->n_jfree >= JOB_FREE_MAX || l->closing) {
+		free(j);
+		return;
+	}
+	j->next = l->jfree;
+	l->jfree = j;
+	l->n_jfree++;
 }
 
 void ctl_lookup_close(struct ctl_lookup *l)
@@ -169,8 +189,15 @@ void ctl_lookup_free(struct ctl_lookup *l)
 {
 	if (!l)
 		return;
+	l->closing = 1;
 	while (l->jobs)
 		job_free(l->jobs);
+	while (l->jfree) {
+		struct job *j = l->jfree;
+
+		l->jfree = j->next;
+		free(j);
+	}
 	zone_set_free(&l->dnsbl);
 	zone_set_free(&l->rhsbl);
 	free(l);
@@ -198,8 +225,12 @@ static void finish(struct job *j)
 		job_free(j);
 		return;
 	}
-	sites = calloc(nd + 2 * nr + 1, sizeof(*sites));
-	if (sites) {
+	if (l->dnsbl.identity && l->rhsbl.identity) {
+		/* every site its own zone (the usual): the results as they are */
+		e.dnsbl = nd ? j->dz : NULL;
+		e.rhsbl_helo = nr ? j->rz_helo : NULL;
+		e.rhsbl_mail = nr ? j->rz_mail : NULL;
+	} else if ((sites = calloc(nd + 2 * nr + 1, sizeof(*sites)))) {
 		expand(&l->dnsbl, nd, j->dz, sites);
 		expand(&l->rhsbl, nr, j->rz_helo, sites + nd);
 		expand(&l->rhsbl, nr, j->rz_mail, sites + nd + nr);
@@ -516,13 +547,17 @@ int ctl_lookup_submit(struct ctl_lookup *l, const struct mxs_observation *obs)
 {
 	char q[CTL_DNS_NAME_MAX + 1];
 	size_t nz = l->dnsbl.n, nr = l->rhsbl.n;
-	size_t nres = nz + 2 * nr, ntk = l->max_tickets;
-	/* One allocation per observation: the job, its results, its tickets. */
-	struct job *j = calloc(1, sizeof(*j) + nres * sizeof(struct ctl_zone_result) +
-				  ntk * sizeof(struct ticket));
+	size_t nres = nz + 2 * nr;
+	/* One block per observation: the job, its results, its tickets. */
+	struct job *j = l->jfree;
 
-	if (!j)
+	if (j) {
+		l->jfree = j->next;
+		l->n_jfree--;
+	} else if (!(j = malloc(l->job_size))) {
 		return -ENOMEM;
+	}
+	memset(j, 0, offsetof(struct job, obs));
 	j->l = l;
 	j->obs = *obs;
 	j->started_ns = mono_ns();
@@ -530,6 +565,7 @@ int ctl_lookup_submit(struct ctl_lookup *l, const struct mxs_observation *obs)
 	j->rz_helo = j->dz + nz;
 	j->rz_mail = j->rz_helo + nr;
 	j->tickets = (struct ticket *)(j->rz_mail + nr);
+	memset(j->dz, 0, nres * sizeof(*j->dz));
 	j->next = l->jobs;
 	if (l->jobs)
 		l->jobs->prev = j;

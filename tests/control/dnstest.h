@@ -16,7 +16,10 @@
  *     REFUSED; sf.test forwarded to rbldnsd, which refuses it: SERVFAIL
  *     (so start rbldnsd first);
  *   - a bound UDP socket nobody reads (start_silent: silent_port), for
- *     timeouts.
+ *     timeouts;
+ *   - a lossy responder (start_lossy: lossy_pid, lossy_port), a forked
+ *     child answering every query NXDOMAIN, in order, except that it drops
+ *     the first query for each name starting with "drop".
  * make()/make_at() build a ctl_dns client pointed at one of them.
  *
  * Cleanup: cleanup() stops the servers, removes the directory and tells
@@ -68,8 +71,8 @@ struct dnstest_zone {
 static char tmpdir[64];
 static int guard_fd = -1;
 static pid_t guard_pid = -1;
-static pid_t rbl_pid = -1, ub_pid = -1;
-static uint16_t rbl_port, ub_port, silent_port;
+static pid_t rbl_pid = -1, ub_pid = -1, lossy_pid = -1;
+static uint16_t rbl_port, ub_port, silent_port, lossy_port;
 static int silent_fd = -1;
 static int have_v6;                    /* unbound also listens on [::1] */
 
@@ -482,10 +485,104 @@ DNSTEST_FN int start_silent(void)
 	return 0;
 }
 
+/* The lossy responder's loop (the child): NXDOMAIN for everything, in
+ * the order asked, but the first query for a name "drop..." is dropped. */
+DNSTEST_FN void lossy_serve(int fd)
+{
+	static char seen[512][64];
+	size_t n_seen = 0;
+	unsigned char m[512];
+
+	for (;;) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, m, sizeof(m), 0, (struct sockaddr *)&from, &fl);
+		char name[64];
+		size_t off = 12, nl = 0, i;
+		int drop = 0;
+
+		if (n < 17)
+			continue;
+		while (off < (size_t)n && m[off] && nl + m[off] + 1 < sizeof(name)) {
+			memcpy(name + nl, m + off + 1, m[off]);
+			nl += m[off];
+			name[nl++] = '.';
+			off += 1u + m[off];
+		}
+		name[nl] = '\0';
+		if (off >= (size_t)n || m[off] || off + 5 > (size_t)n)
+			continue;
+		if (!strncmp(name, "drop", 4)) {
+			for (i = 0; i < n_seen && strcmp(seen[i], name); i++)
+				;
+			if (i == n_seen && n_seen < 512) {
+				snprintf(seen[n_seen++], sizeof(seen[0]), "%s", name);
+				drop = 1;
+			}
+		}
+		if (drop)
+			continue;
+		/* header + question: QR, RD as asked, RA, NXDOMAIN, no records */
+		m[2] = (unsigned char)(0x80 | (m[2] & 0x01));
+		m[3] = 0x83;
+		memset(m + 6, 0, 6);
+		sendto(fd, m, off + 5, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+/* Fork the lossy responder on a free loopback port. 0 or -1. */
+DNSTEST_FN int start_lossy(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	lossy_port = ntohs(sa.sin_port);
+	fflush(NULL);
+	lossy_pid = fork();
+	if (lossy_pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		lossy_serve(fd);
+		_exit(0);
+	}
+	close(fd);
+	if (lossy_pid < 0)
+		return -1;
+	guard_send(lossy_pid);
+	return 0;
+}
+
+/* Datagrams the kernel dropped at the UDP socket bound to 127.0.0.1:@port
+ * (its receive buffer was full), from /proc/net/udp; -1 unknown. */
+DNSTEST_FN long long udp_drops(uint16_t port)
+{
+	char line[512], want[32], local[64];
+	long long sum = -1, d;
+	FILE *f = fopen("/proc/net/udp", "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "0100007F:%04X", port);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*s %63s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %lld", local,
+			   &d) == 2 && !strcmp(local, want))
+			sum = (sum < 0 ? 0 : sum) + d;
+	fclose(f);
+	return sum;
+}
+
 DNSTEST_FN void cleanup(void)
 {
 	stop(&rbl_pid);
 	stop(&ub_pid);
+	stop(&lossy_pid);
 	if (silent_fd >= 0)
 		close(silent_fd);
 	silent_fd = -1;

@@ -562,6 +562,164 @@ static void t_timeout(void)
 	CHECK(h.r.ttl >= 29 && h.r.ttl <= 30);
 	CHECK_EQ_INT(st->sent, 1);
 	ctl_dns_free(d);
+
+	/* two tries: sent twice, each waits timeout_ms, then one error */
+	d = make(silent_port, 200, 2, 10, 0);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	st = ctl_dns_stats(d);
+	t0 = now_ms();
+	CHECK_EQ_INT(ask(d, "3.0.0.127.lo.bl.test", CTL_DNS_A, &g), 0);
+	run(d, 3000);
+	dt = now_ms() - t0;
+	CHECK_EQ_INT(g.called, 1);
+	CHECK(g.r.error && !strcmp(g.r.error, "timeout"));
+	CHECK_EQ_INT(st->sent, 2);
+	CHECK_EQ_INT(st->resent, 1);
+	CHECK_EQ_INT(st->timeouts, 1);
+	CHECK_EQ_INT(st->lost, 0);
+	CHECK(dt >= 350 && dt < 1500);
+	ctl_dns_free(d);
+}
+
+/*
+ * A burst at rbldnsd. It sets SO_RCVBUF to 64 KiB on its socket, which
+ * holds 157 queries on loopback; at dns_max_inflight 1000 a wave of queries
+ * overflowed it, the kernel dropped the rest, and every drop cost a 2 s
+ * c-ares retry, sent again as a burst that overflowed it again (ctl-bench:
+ * ~150 of 10,000 addresses timed out on every run). rbldnsd is stopped
+ * while the first queries go out, as when it is slower than we are: what
+ * its socket cannot hold must neither be lost nor wait for a timeout.
+ */
+static void t_burst(void)
+{
+	enum { N = 1000 };
+	static struct got g[N];
+	char name[64];
+	const struct ctl_dns_stats *st;
+	struct ctl_dns *d;
+	long long drops0, drops1;
+	uint64_t t0, dt;
+	int i, ok = 1;
+
+	check_case = "burst";
+	d = make(rbl_port, 3000, 2, N, 0);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	st = ctl_dns_stats(d);
+	drops0 = udp_drops(rbl_port);
+	/* 10.0.0.0/24 is listed in lo.bl.test, the rest of 10.0.0.0/16 not */
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "%d.%d.0.10.lo.bl.test", i & 255, i >> 8);
+		CHECK_EQ_INT(ask(d, name, CTL_DNS_A, &g[i]), 0);
+	}
+	t0 = now_ms();
+	kill(rbl_pid, SIGSTOP);
+	ctl_dns_process(d, NULL, 0);       /* the first queries go out */
+	CHECK(st->inflight > 0 && st->inflight < 157);
+	sleep_ms(20);
+	kill(rbl_pid, SIGCONT);
+	run(d, 2500);
+	dt = now_ms() - t0;
+	drops1 = udp_drops(rbl_port);
+	for (i = 0; i < N; i++) {
+		int want = (i >> 8) == 0 ? CTL_DNS_OK : CTL_DNS_NONE;
+
+		if (g[i].called != 1 || g[i].r.status != want)
+			ok = 0;
+	}
+	CHECK(ok);
+	CHECK_EQ_INT(st->errors, 0);
+	CHECK_EQ_INT(st->timeouts, 0);
+	CHECK(dt < 2500);                  /* nothing waited for a timeout */
+	CHECK(st->window <= N);
+	printf("note: burst of %d at rbldnsd: %llu ms, %llu sent, %llu deemed lost, "
+	       "%lld dropped at rbldnsd's socket, window %u\n", N, (unsigned long long)dt,
+	       (unsigned long long)st->sent, (unsigned long long)st->lost,
+	       drops0 >= 0 && drops1 >= 0 ? drops1 - drops0 : -1, st->window);
+	ctl_dns_free(d);
+}
+
+/*
+ * A server that drops some queries and answers the rest in order: a query
+ * overtaken by later answers is deemed lost and sent again at once, not
+ * after the try's timeout (3 s here), and the window is cut.
+ */
+static void t_lossy(void)
+{
+	enum { N = 200 };
+	static struct got g[N];
+	char name[64];
+	const struct ctl_dns_stats *st;
+	struct ctl_dns *d;
+	uint64_t t0, dt;
+	int i, ok = 1, dropped = 0;
+
+	check_case = "lossy";
+	d = make(lossy_port, 3000, 2, 1000, 0);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	st = ctl_dns_stats(d);
+	for (i = 0; i < N; i++) {
+		int drop = i % 4 == 1 && i < 160;
+
+		snprintf(name, sizeof(name), "%s%d.lossy.test", drop ? "drop" : "q", i);
+		dropped += drop;
+		CHECK_EQ_INT(ask(d, name, CTL_DNS_A, &g[i]), 0);
+	}
+	t0 = now_ms();
+	run(d, 2500);
+	dt = now_ms() - t0;
+	for (i = 0; i < N; i++)
+		if (g[i].called != 1 || g[i].r.status != CTL_DNS_NONE)
+			ok = 0;
+	CHECK(ok);
+	CHECK_EQ_INT(st->errors, 0);
+	CHECK_EQ_INT(st->timeouts, 0);
+	CHECK_EQ_INT(st->lost, dropped);
+	CHECK_EQ_INT(st->resent, dropped);
+	CHECK_EQ_INT(st->spurious, 0);
+	CHECK_EQ_INT(st->sent, N + dropped);
+	CHECK(st->window_cuts >= 1);
+	CHECK_EQ_INT(st->inflight, 0);
+	CHECK(dt < 1500);
+	ctl_dns_free(d);
+}
+
+/* Nothing listening: the ICMP error comes back through the batched
+ * reads as "connrefused", at once, for every query sent. */
+static void t_refused(void)
+{
+	struct got g[3];
+	struct ctl_dns *d;
+	uint16_t port = free_port();
+	uint64_t t0;
+	int i;
+
+	check_case = "refused";
+	d = make(port, 2000, 2, 10, 0);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	t0 = now_ms();
+	for (i = 0; i < 3; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%d.0.0.127.lo.bl.test", i + 1);
+		CHECK_EQ_INT(ask(d, name, CTL_DNS_A, &g[i]), 0);
+	}
+	run(d, 3000);
+	for (i = 0; i < 3; i++) {
+		CHECK_EQ_INT(g[i].called, 1);
+		CHECK_EQ_INT(g[i].r.status, CTL_DNS_ERROR);
+		CHECK(g[i].r.error && !strcmp(g[i].r.error, "connrefused"));
+	}
+	CHECK(now_ms() - t0 < 1000);
+	CHECK_EQ_INT(ctl_dns_stats(d)->timeouts, 0);
+	ctl_dns_free(d);
 }
 
 /* A callback run by ctl_dns_free that asks again. */
@@ -691,7 +849,7 @@ int main(void)
 	t_create();
 	check_case = "servers";
 	if (start_rbldnsd(zones, sizeof(zones) / sizeof(zones[0]), "2.0.0.127.lo.bl.test") < 0 ||
-	    start_unbound() < 0 || start_silent() < 0) {
+	    start_unbound() < 0 || start_silent() < 0 || start_lossy() < 0) {
 		fprintf(stderr, "cannot start the test servers\n");
 		cleanup();
 		return 1;
@@ -702,6 +860,9 @@ int main(void)
 	t_unbound();
 	t_v6_server();
 	t_timeout();
+	t_burst();
+	t_lossy();
+	t_refused();
 	t_shutdown();
 	t_lru();
 	check_case = "reentrancy";
