@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp_conn: per-lcore connection tracker (see dp_conn.h). Hot path: decode,
- * hash, prefetch, lookup, TCP bookkeeping; only flows with payload get a
- * parser slot from the pool. No allocation after create.
+ * dp_conn: per-lcore connection tracker (see dp_conn.h). Hot path, a burst
+ * at a time: decode and hash every packet, look the whole burst up at once
+ * (dp_flow_lookup_bulk), then handle the packets in order while the parser
+ * state of the ones a few places ahead is prefetched. Only flows with
+ * payload get a parser slot from the pool; what most packets ask of it
+ * (is it TLS, is this ACK news) is mirrored in the flow's own cache lines,
+ * so pure ACKs never touch it. At a million flows every packet's state is
+ * a DRAM miss: the misses of a burst overlap instead of adding up.
+ * No allocation after create.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,21 +23,30 @@
 #define SEC 1000000000ull
 #define XF_NOPARSE 0x01  /* parsing given up (probe failed, pool empty) */
 #define XF_PAYLOAD 0x02  /* some payload seen */
+/* With f->seq[], a copy of what most packets ask of the parser state
+ * (conn_mirror), so that they never touch it: */
+#define XF_TLS 0x04      /* smtp.tls: nothing left to parse */
+#define XF_STARTED0 0x08 /* r[0].started (f->seq[0] = r[0].next_seq) */
+#define XF_STARTED1 0x10 /* r[1].started (f->seq[1] = r[1].next_seq) */
 
+/* Parser state of one connection, the part every segment may touch; the
+ * out-of-order windows live apart, in t->wins (see dp_reasm.h). */
 struct dp_conn {
+	struct dp_reasm_dir r[2];
 	struct dp_smtp_session smtp;
 	struct dp_conn_hits hits;
-	struct dp_conn_tracker *trk;
-	struct dp_reasm_dir r[2];
-};
+} __attribute__((aligned(64)));
 
 struct dp_conn_tracker {
 	struct dp_flow_table *flows;
 	struct dp_conn *conns;
+	struct dp_reasm_window *wins;  /* two per connection slot */
 	uint32_t *free_stack;
 	uint32_t free_top;
 	uint32_t max_conns;
-	uint64_t conn_bytes;
+	uint64_t conn_bytes;           /* conns + free_stack */
+	uint64_t win_bytes;
+	struct dp_conn *feeding;       /* whose bytes dp_smtp_feed is parsing */
 	uint64_t now_ns;
 	uint64_t next_expire_ns;
 	const struct dp_rules_db *rules;
@@ -79,15 +95,24 @@ struct dp_conn_tracker *dp_conn_tracker_create(const struct dp_conn_params *p)
 	t->max_conns = p->max_conns ? p->max_conns
 				    : (p->max_flows < 262144 ? p->max_flows : 262144);
 	t->conn_bytes = (uint64_t)t->max_conns * (sizeof(struct dp_conn) + sizeof(uint32_t));
+	t->win_bytes = (uint64_t)t->max_conns * 2 * sizeof(struct dp_reasm_window);
 	t->conns = mmap(NULL, t->conn_bytes, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (!t->flows || t->conns == MAP_FAILED) {
-		if (t->conns == MAP_FAILED)
-			t->conns = NULL;
+	t->wins = mmap(NULL, t->win_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t->conns == MAP_FAILED)
+		t->conns = NULL;
+	if (t->wins == MAP_FAILED)
+		t->wins = NULL;
+	if (!t->flows || !t->conns || !t->wins) {
 		dp_conn_tracker_free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* As the flow table (dp_flow.h): huge pages where the kernel allows.
+	 * Not for the windows: few are ever touched, 4 KiB pages keep the
+	 * untouched ones out of memory. */
+	(void)madvise(t->conns, t->conn_bytes, MADV_HUGEPAGE);
 	t->free_stack = (uint32_t *)(t->conns + t->max_conns);
 	for (uint32_t i = 0; i < t->max_conns; i++)
 		t->free_stack[i] = t->max_conns - 1 - i;
@@ -102,12 +127,37 @@ void dp_conn_tracker_free(struct dp_conn_tracker *t)
 	dp_flow_table_free(t->flows);
 	if (t->conns)
 		munmap(t->conns, t->conn_bytes);
+	if (t->wins)
+		munmap(t->wins, t->win_bytes);
 	free(t);
 }
 
 static struct dp_conn *conn_of(struct dp_conn_tracker *t, const struct dp_flow *f)
 {
 	return f->conn ? &t->conns[f->conn - 1] : NULL;
+}
+
+/* Refresh the flow's copy of @c's state for direction @dir (the one
+ * that may have moved: fed bytes, an ACK, a SYN) and of smtp.tls. */
+static inline void conn_mirror(struct dp_flow *f, const struct dp_conn *c, int dir)
+{
+	uint8_t started = dir ? XF_STARTED1 : XF_STARTED0;
+	uint8_t x = f->xflags & (uint8_t)~(XF_TLS | started);
+
+	if (c->smtp.tls)
+		x |= XF_TLS;
+	if (c->r[dir].started)
+		x |= started;
+	f->xflags = x;
+	f->seq[dir] = c->r[dir].next_seq;
+}
+
+/* Exactly !c->smtp.tls && dp_reasm_ack_pending(&c->r[dir], ack), from the
+ * flow's own lines. */
+static inline int ack_pending(const struct dp_flow *f, int dir, uint32_t ack)
+{
+	return !(f->xflags & XF_TLS) && (f->xflags & (dir ? XF_STARTED1 : XF_STARTED0)) &&
+	       (int32_t)(ack - f->seq[dir]) > 0;
 }
 
 static void conn_release(struct dp_conn_tracker *t, struct dp_flow *f)
@@ -119,22 +169,24 @@ static void conn_release(struct dp_conn_tracker *t, struct dp_flow *f)
 }
 
 struct sink_ctx {
-	struct dp_smtp_session *s;
+	struct dp_conn_tracker *t;
+	struct dp_conn *c;
 	int dir;
 };
 
 static void sink_data(void *ctx, const uint8_t *p, uint32_t n)
 {
-	struct sink_ctx *c = ctx;
+	struct sink_ctx *sc = ctx;
 
-	dp_smtp_feed(c->s, c->dir, p, n);
+	sc->t->feeding = sc->c; /* on_value's connection */
+	dp_smtp_feed(&sc->c->smtp, sc->dir, p, n);
 }
 
 static void sink_gap(void *ctx, uint32_t n)
 {
-	struct sink_ctx *c = ctx;
+	struct sink_ctx *sc = ctx;
 
-	dp_smtp_gap(c->s, c->dir, n);
+	dp_smtp_gap(&sc->c->smtp, sc->dir, n);
 }
 
 static int reportable(const struct dp_flow *f, const struct dp_conn *c)
@@ -156,10 +208,13 @@ static void conn_end(struct dp_conn_tracker *t, struct dp_flow *f, const char *s
 	f->flags |= DP_FLOW_F_DONE;
 	if (c) {
 		for (int dir = 0; dir < 2; dir++) {
-			struct sink_ctx sc = { &c->smtp, dir };
+			struct sink_ctx sc = { t, c, dir };
 			struct dp_reasm_sink sink = { sink_data, sink_gap, &sc };
 
-			dp_reasm_flush(&c->r[dir], &sink);
+			/* Once TLS began nothing more is parsed, and bytes still
+			 * held for reordering are not a gap: don't flush them. */
+			if (!c->smtp.tls)
+				dp_reasm_flush(&c->r[dir], &sink);
 			rec.anomalies |= c->r[dir].anomalies;
 		}
 		dp_smtp_finish(&c->smtp);
@@ -190,9 +245,29 @@ static void on_flow_end(void *ctx, struct dp_flow *f, enum dp_flow_end why)
 	conn_end(ctx, f, state[why]);
 }
 
+static inline uint64_t ld_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+/* memcmp(a, b, 16) > 0 (0 when equal, -1 below), in two word compares. */
+static inline int addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0 = ld_be64(a), b0 = ld_be64(b), a1, b1;
+
+	if (a0 != b0)
+		return a0 > b0 ? 1 : -1;
+	a1 = ld_be64(a + 8);
+	b1 = ld_be64(b + 8);
+	return a1 == b1 ? 0 : a1 > b1 ? 1 : -1;
+}
+
 static void make_key(const struct dp_pkt *p, struct dp_flow_key *k, int *ret_src_side)
 {
-	int c = memcmp(p->src, p->dst, 16);
+	int c = addr_cmp(p->src, p->dst);
 	int src_side = c > 0 || (c == 0 && p->sport > p->dport);
 
 	memcpy(k->addr[src_side], p->src, 16);
@@ -241,22 +316,24 @@ static void on_hit(void *ctx, const struct dp_rule *r, uint32_t rule_index)
 	h->score += r->score;
 }
 
-/* Every HELO, MAIL FROM and RCPT TO value, as the parser completes it. */
+/* Every HELO, MAIL FROM and RCPT TO value, as the parser completes it
+ * (ctx: the tracker, which is in cache; the connection is the one being
+ * fed). */
 static void on_value(void *ctx, unsigned field, const char *p, size_t n)
 {
-	struct dp_conn *c = ctx;
-	struct dp_conn_tracker *t = c->trk;
+	struct dp_conn_tracker *t = ctx;
 
 	if (!t->rules)
 		return;
 	t->st.rules_scanned++;
-	if (dp_rules_scan(t->rules, t->rules_slot, field, p, n, on_hit, &c->hits) < 0)
+	if (dp_rules_scan(t->rules, t->rules_slot, field, p, n, on_hit, &t->feeding->hits) < 0)
 		t->st.rules_scan_errors++;
 }
 
 static struct dp_conn *conn_attach(struct dp_conn_tracker *t, struct dp_flow *f)
 {
 	struct dp_conn *c;
+	struct dp_reasm_window *w;
 	struct dp_smtp_init_params ip = {
 		.on_smtp_port = !!(f->flags & DP_FLOW_F_ON_PORT),
 		/* Both SYNs seen: the capture has the server's side, so bytes
@@ -272,18 +349,23 @@ static struct dp_conn *conn_attach(struct dp_conn_tracker *t, struct dp_flow *f)
 	}
 	f->conn = t->free_stack[--t->free_top] + 1;
 	c = &t->conns[f->conn - 1];
+	w = &t->wins[2 * (f->conn - 1)];
 	ip.on_value = on_value;
-	ip.value_ctx = c;
-	c->trk = t;
-	memset(&c->hits, 0, sizeof(c->hits));
+	ip.value_ctx = t;
+	/* hit[] is valid up to n. A slot keeps its two windows, and both
+	 * start zeroed (mmap): reinit leaves them alone unless dirty. */
+	c->hits.n = c->hits.dropped = 0;
+	c->hits.score = 0;
 	dp_smtp_init(&c->smtp, &ip);
-	dp_reasm_init(&c->r[0]);
-	dp_reasm_init(&c->r[1]);
+	dp_reasm_reinit(&c->r[0], &w[0]);
+	dp_reasm_reinit(&c->r[1], &w[1]);
 	if (f->flags & DP_FLOW_F_SYN)
 		dp_reasm_syn(&c->r[0], f->isn[0]);
 	if (f->flags & DP_FLOW_F_SYNACK)
 		dp_reasm_syn(&c->r[1], f->isn[1]);
 	dp_flow_set_class(t->flows, f, ip.on_smtp_port ? DP_FLOW_CLS_SMTP : DP_FLOW_CLS_OTHER);
+	conn_mirror(f, c, 0);
+	conn_mirror(f, c, 1);
 	return c;
 }
 
@@ -295,13 +377,12 @@ static void payload(struct dp_conn_tracker *t, struct dp_flow *f,
 	struct dp_reasm_sink sink = { sink_data, sink_gap, &sc };
 	int was_smtp;
 
-	if (f->xflags & XF_NOPARSE)
-		return;
+	if (f->xflags & (XF_NOPARSE | XF_TLS))
+		return; /* given up, or encrypted: nothing left to reassemble */
 	if (!c && !(c = conn_attach(t, f)))
 		return;
-	if (c->smtp.tls)
-		return; /* encrypted from here on: nothing left to reassemble */
-	sc.s = &c->smtp;
+	sc.t = t;
+	sc.c = c;
 	sc.dir = dir;
 	was_smtp = c->smtp.is_smtp;
 	/* Data on a SYN (TCP Fast Open) starts after the SYN's sequence. */
@@ -316,24 +397,26 @@ static void payload(struct dp_conn_tracker *t, struct dp_flow *f,
 		t->st.probe_given_up++;
 		f->xflags |= XF_NOPARSE;
 		conn_release(t, f);
+		return;
 	}
+	conn_mirror(f, c, dir);
 }
 
 /* The side receiving @dir's bytes acknowledged up to @ack. */
 static void peer_acked(struct dp_conn_tracker *t, struct dp_flow *f, uint32_t ack, int dir)
 {
 	struct dp_conn *c = conn_of(t, f);
-	struct sink_ctx sc = { &c->smtp, dir };
+	struct sink_ctx sc = { t, c, dir };
 	struct dp_reasm_sink sink = { sink_data, sink_gap, &sc };
 
 	dp_reasm_ack(&c->r[dir], ack, &sink);
+	conn_mirror(f, c, dir);
 }
 
 static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
 		   const struct dp_flow_key *k, uint32_t hash, int src_side,
-		   uint32_t frame_len, uint64_t ts)
+		   struct dp_flow *f, uint32_t frame_len, uint64_t ts)
 {
-	struct dp_flow *f = dp_flow_lookup(t->flows, k, hash);
 	int syn = p->tcp_flags & DP_TCP_SYN, ack = p->tcp_flags & DP_TCP_ACK;
 	int dir;
 
@@ -378,12 +461,14 @@ static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
 		/* A bare FIN still ends the stream: its ACK must not read as
 		 * a lost byte. */
 		struct dp_conn *c = conn_of(t, f);
-		struct sink_ctx sc = { &c->smtp, dir };
+		struct sink_ctx sc = { t, c, dir };
 		struct dp_reasm_sink sink = { sink_data, sink_gap, &sc };
 
 		dp_reasm_segment(&c->r[dir], p->seq, NULL, 0, 1, &sink);
+		conn_mirror(f, c, dir);
 	}
-	if (ack && f->conn && !conn_of(t, f)->smtp.tls)
+	/* Most ACKs cover nothing new: settled on the flow's own lines. */
+	if (ack && f->conn && !conn_of(t, f)->smtp.tls && dp_reasm_ack_pending(&conn_of(t, f)->r[!dir], p->ack))
 		peer_acked(t, f, p->ack, !dir);
 	if (p->tcp_flags & DP_TCP_RST) {
 		f->flags |= DP_FLOW_F_RST;
@@ -398,31 +483,70 @@ static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
 	}
 }
 
+/* The parser state packet @p will touch, on its way into the cache.
+ * always_inline: GCC deems a function of prefetches alone pure and drops
+ * the calls, prefetches and all. */
+static inline __attribute__((always_inline)) void
+conn_prefetch(const struct dp_conn_tracker *t, const struct dp_flow *f,
+	      const struct dp_pkt *p, int src_side)
+{
+	const struct dp_conn *c;
+	int dir;
+
+	if (!f || !f->conn || (f->xflags & XF_TLS))
+		return;
+	c = &t->conns[f->conn - 1];
+	dir = src_side == f->client_side ? DP_SMTP_TO_SERVER : DP_SMTP_TO_CLIENT;
+	if (p->payload_len) {
+		/* The session's scalars, the direction's bookkeeping and
+		 * the head of hist; for replies the queue they answer. (Few
+		 * lines: with more, prefetches queue for miss buffers.) */
+		__builtin_prefetch(&c->smtp);
+		__builtin_prefetch(&c->r[dir]);
+		__builtin_prefetch(c->r[dir].hist);
+		if (dir == DP_SMTP_TO_CLIENT)
+			__builtin_prefetch(&c->smtp.q);
+	}
+	if ((p->tcp_flags & DP_TCP_ACK) && ack_pending(f, !dir, p->ack))
+		__builtin_prefetch(&c->r[!dir]);
+}
+
+/* Packets ahead whose parser state is prefetched while one is handled. */
+#define CONN_AHEAD 4u
+
 void dp_conn_burst(struct dp_conn_tracker *t, const uint8_t *const frames[],
 		   const uint32_t lens[], const uint64_t ts_ns[], uint32_t n)
 {
 	struct dp_pkt pk[DP_CONN_BURST_MAX];
 	struct dp_flow_key key[DP_CONN_BURST_MAX];
+	struct dp_flow *flow[DP_CONN_BURST_MAX];
 	uint32_t hash[DP_CONN_BURST_MAX];
-	int side[DP_CONN_BURST_MAX];
-	uint8_t ok[DP_CONN_BURST_MAX];
+	uint32_t len[DP_CONN_BURST_MAX];
+	uint64_t ts[DP_CONN_BURST_MAX];
+	uint8_t side[DP_CONN_BURST_MAX];
+	uint32_t m = 0;
+	uint64_t gen;
 
 	if (n > DP_CONN_BURST_MAX)
 		n = DP_CONN_BURST_MAX;
-	/* Pass 1: decode and hash the burst, prefetching index slots so the
-	 * lookups of pass 2 find them in cache. */
+	/* Pass 1: decode and hash the burst; TCP segments are packed to the
+	 * front, everything else is counted and dropped here. */
 	for (uint32_t i = 0; i < n; i++) {
-		int r = dp_decode(frames[i], lens[i], t->p.linktype, &pk[i]);
+		int r = dp_decode(frames[i], lens[i], t->p.linktype, &pk[m]);
 
-		t->st.packets++;
 		t->st.bytes += lens[i];
-		ok[i] = r == DP_DECODE_TCP;
+		if (__builtin_expect(r == DP_DECODE_TCP, 1)) {
+			int s;
+
+			make_key(&pk[m], &key[m], &s);
+			side[m] = (uint8_t)s;
+			hash[m] = dp_flow_hash(&key[m]);
+			len[m] = lens[i];
+			ts[m] = ts_ns[i];
+			m++;
+			continue;
+		}
 		switch (r) {
-		case DP_DECODE_TCP:
-			make_key(&pk[i], &key[i], &side[i]);
-			hash[i] = dp_flow_hash(&key[i]);
-			dp_flow_prefetch(t->flows, hash[i]);
-			break;
 		case DP_DECODE_NOT_IP:
 			t->st.non_ip++;
 			break;
@@ -437,12 +561,29 @@ void dp_conn_burst(struct dp_conn_tracker *t, const uint8_t *const frames[],
 			break;
 		}
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		if (!ok[i])
-			continue;
-		if (ts_ns[i] > t->now_ns)
-			t->now_ns = ts_ns[i];
-		packet(t, &pk[i], &key[i], hash[i], side[i], lens[i], ts_ns[i]);
+	t->st.packets += n;
+	if (m == 0)
+		return;
+	/* Pass 2: every lookup of the burst at once, misses overlapping. */
+	dp_flow_lookup_bulk(t->flows, key, hash, m, flow);
+	gen = dp_flow_generation(t->flows);
+	for (uint32_t i = 0; i < m && i < CONN_AHEAD; i++)
+		conn_prefetch(t, flow[i], &pk[i], side[i]);
+	/* Pass 3: in order, as a packet at a time would be. A flow that came
+	 * or went since pass 2 makes its results stale: look up again. */
+	for (uint32_t i = 0; i < m; i++) {
+		struct dp_flow *f = flow[i];
+
+		if (i + CONN_AHEAD < m && flow[i + CONN_AHEAD]) {
+			conn_prefetch(t, flow[i + CONN_AHEAD], &pk[i + CONN_AHEAD],
+				      side[i + CONN_AHEAD]);
+			dp_flow_prefetch_touch(t->flows, flow[i + CONN_AHEAD], ts[i + CONN_AHEAD]);
+		}
+		if (dp_flow_generation(t->flows) != gen)
+			f = dp_flow_lookup(t->flows, &key[i], hash[i]);
+		if (ts[i] > t->now_ns)
+			t->now_ns = ts[i];
+		packet(t, &pk[i], &key[i], hash[i], side[i], f, len[i], ts[i]);
 	}
 }
 
@@ -471,8 +612,12 @@ void dp_conn_advance(struct dp_conn_tracker *t, uint64_t now_ns)
 		t->now_ns = now_ns;
 	if (t->now_ns < t->next_expire_ns)
 		return;
-	t->next_expire_ns = t->now_ns + SEC;
-	dp_flow_expire(t->flows, t->now_ns);
+	/* Once a second of traffic time; sooner while a call used up its
+	 * budget, so a backlog drains a bounded slice per burst. */
+	if (dp_flow_expire(t->flows, t->now_ns) >= DP_FLOW_EXPIRE_BUDGET)
+		t->next_expire_ns = t->now_ns;
+	else
+		t->next_expire_ns = t->now_ns + SEC;
 }
 
 void dp_conn_drain(struct dp_conn_tracker *t)
@@ -492,5 +637,18 @@ const struct dp_flow_stats *dp_conn_flow_stats(const struct dp_conn_tracker *t)
 
 uint64_t dp_conn_tracker_memory(const struct dp_conn_tracker *t)
 {
-	return dp_flow_table_memory(t->flows) + t->conn_bytes;
+	return dp_flow_table_memory(t->flows) + t->conn_bytes + t->win_bytes;
+}
+
+void dp_conn_tracker_mem(const struct dp_conn_tracker *t, struct dp_conn_mem *ret)
+{
+	ret->flow_capacity += dp_flow_table_capacity(t->flows);
+	ret->flow_hot_bytes = sizeof(struct dp_flow);
+	ret->flow_table_bytes += dp_flow_table_memory(t->flows);
+	ret->parser_slots += t->max_conns;
+	ret->parser_bytes += t->conn_bytes;
+	ret->window_bytes += t->win_bytes;
+	ret->resident_bytes += dp_flow_table_resident(t->flows) +
+			       dp_flow_resident_bytes(t->conns, t->conn_bytes) +
+			       dp_flow_resident_bytes(t->wins, t->win_bytes);
 }

@@ -123,4 +123,17 @@ const struct dp_flow_stats *dp_conn_flow_stats(const struct dp_conn_tracker *t);
 /* Bytes reserved: flow table plus parser pool. */
 uint64_t dp_conn_tracker_memory(const struct dp_conn_tracker *t);
 
+/* Where the memory goes (reserved at create, resident = touched so far). */
+struct dp_conn_mem {
+	uint64_t flow_capacity;     /* flows the table holds */
+	uint64_t flow_hot_bytes;    /* per flow: struct dp_flow */
+	uint64_t flow_table_bytes;  /* flows, index, free list */
+	uint64_t parser_slots;      /* connections parsed at once */
+	uint64_t parser_bytes;      /* their state, SMTP and in-order reassembly */
+	uint64_t window_bytes;      /* their out-of-order windows */
+	uint64_t resident_bytes;    /* all of the above in memory now */
+};
+/* Add @t's figures to @ret (mincore: not for the hot path). */
+void dp_conn_tracker_mem(const struct dp_conn_tracker *t, struct dp_conn_mem *ret);
+
 #endif

@@ -11,7 +11,8 @@
 #include "dp_flow.h"
 
 #define NIL UINT32_MAX
-#define EXPIRE_BUDGET 256u /* flows examined per class per expire call */
+#define SEC 1000000000ull
+#define HUGE_PAGE (2ull << 20)
 
 struct dp_flow_slot {
 	uint32_t hash;
@@ -31,6 +32,9 @@ struct dp_flow_table {
 	uint32_t free_top;
 	uint32_t cap;
 	uint32_t slot_mask;
+	uint64_t gen;          /* bumped by every insert and release */
+	uint64_t sec_base;     /* [sec_base, sec_base + 1 s) is second sec_cur */
+	uint32_t sec_cur;
 	uint64_t map_bytes[3];
 	struct dp_flow_list lru[DP_FLOW_CLS_COUNT];
 	struct dp_flow_params p;
@@ -41,7 +45,24 @@ static void *reserve(size_t bytes)
 {
 	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return m == MAP_FAILED ? NULL : m;
+
+	if (m == MAP_FAILED)
+		return NULL;
+	/* Random access over megabytes: 2 MiB pages spare a TLB miss and
+	 * a page fault per 4 KiB touched. Only a hint; small maps skip it. */
+	if (bytes >= HUGE_PAGE)
+		(void)madvise(m, bytes, MADV_HUGEPAGE);
+	return m;
+}
+
+/* Whole seconds of @now_ns, without a division for most calls. */
+static inline uint32_t sec_of(struct dp_flow_table *t, uint64_t now_ns)
+{
+	if (now_ns - t->sec_base >= SEC) {
+		t->sec_cur = (uint32_t)(now_ns / SEC);
+		t->sec_base = (uint64_t)t->sec_cur * SEC;
+	}
+	return t->sec_cur;
 }
 
 struct dp_flow_table *dp_flow_table_create(const struct dp_flow_params *p)
@@ -119,9 +140,32 @@ uint32_t dp_flow_hash(const struct dp_flow_key *k)
 	return (uint32_t)(h >> 32);
 }
 
+/* A function of prefetches alone reads as pure to the optimiser, and calls
+ * to pure functions whose result is unused may be dropped (with LTO). */
+#define NOT_PURE() __asm__ volatile("" ::: "memory")
+
 void dp_flow_prefetch(const struct dp_flow_table *t, uint32_t hash)
 {
 	__builtin_prefetch(&t->slots[hash & t->slot_mask]);
+	NOT_PURE();
+}
+
+void dp_flow_prefetch_touch(const struct dp_flow_table *t, const struct dp_flow *f,
+			    uint64_t now_ns)
+{
+	uint32_t sec = now_ns - t->sec_base < SEC ? t->sec_cur : (uint32_t)(now_ns / SEC);
+	uint32_t tail;
+
+	if (sec == f->lru_sec)
+		return;
+	if (f->lru_prev != NIL)
+		__builtin_prefetch(&t->flows[f->lru_prev].lru_prev, 1);
+	if (f->lru_next != NIL)
+		__builtin_prefetch(&t->flows[f->lru_next].lru_prev, 1);
+	tail = t->lru[f->cls].tail;
+	if (tail != NIL)
+		__builtin_prefetch(&t->flows[tail].lru_prev, 1);
+	NOT_PURE();
 }
 
 static inline uint32_t flow_index(const struct dp_flow_table *t,
@@ -177,6 +221,49 @@ struct dp_flow *dp_flow_lookup(struct dp_flow_table *t,
 	}
 }
 
+void dp_flow_lookup_bulk(struct dp_flow_table *t, const struct dp_flow_key *keys,
+			 const uint32_t *hashes, uint32_t n, struct dp_flow **ret_flows)
+{
+	uint32_t cand[DP_FLOW_BULK_MAX];
+
+	if (n > DP_FLOW_BULK_MAX)
+		n = DP_FLOW_BULK_MAX;
+	/* Stage 1: every home slot on its way. */
+	for (uint32_t i = 0; i < n; i++)
+		__builtin_prefetch(&t->slots[hashes[i] & t->slot_mask]);
+	/* Stage 2: the first slot with a matching hash names the likely
+	 * flow (a probe chain is short: the index is at most half full);
+	 * both its lines are on their way while the others are scanned. */
+	for (uint32_t i = 0; i < n; i++) {
+		cand[i] = 0;
+		for (uint32_t s = hashes[i] & t->slot_mask;; s = (s + 1) & t->slot_mask) {
+			const struct dp_flow_slot *slot = &t->slots[s];
+
+			if (slot->idx1 == 0)
+				break;
+			if (slot->hash == hashes[i]) {
+				cand[i] = slot->idx1;
+				__builtin_prefetch(&t->flows[slot->idx1 - 1]);
+				__builtin_prefetch((const char *)&t->flows[slot->idx1 - 1] + 64);
+				break;
+			}
+		}
+	}
+	/* Stage 3: compare keys; a hash collision falls back to the scan. */
+	for (uint32_t i = 0; i < n; i++) {
+		struct dp_flow *f = cand[i] ? &t->flows[cand[i] - 1] : NULL;
+
+		if (f && memcmp(&f->key, &keys[i], sizeof(keys[i])) != 0)
+			f = dp_flow_lookup(t, &keys[i], hashes[i]);
+		ret_flows[i] = f;
+	}
+}
+
+uint64_t dp_flow_generation(const struct dp_flow_table *t)
+{
+	return t->gen;
+}
+
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
 static void index_delete(struct dp_flow_table *t, struct dp_flow *f)
 {
@@ -206,6 +293,7 @@ static void release(struct dp_flow_table *t, struct dp_flow *f)
 	lru_unlink(t, f);
 	t->free_stack[t->free_top++] = flow_index(t, f);
 	t->st.active--;
+	t->gen++;
 }
 
 static void end_flow(struct dp_flow_table *t, struct dp_flow *f,
@@ -241,20 +329,22 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *t,
 	f->key = *k;
 	f->hash = hash;
 	f->first_ns = f->last_ns = now_ns;
-	f->lru_sec = (uint32_t)(now_ns / 1000000000ull);
+	f->lru_sec = sec_of(t, now_ns);
 	f->cls = DP_FLOW_CLS_HALF_OPEN;
 	lru_append(t, f);
 	for (s = hash & t->slot_mask; t->slots[s].idx1; s = (s + 1) & t->slot_mask)
 		;
 	t->slots[s] = (struct dp_flow_slot){ hash, idx + 1 };
 	t->st.created++;
-	t->st.active++;
+	if (++t->st.active > t->st.active_peak)
+		t->st.active_peak = t->st.active;
+	t->gen++;
 	return f;
 }
 
 void dp_flow_touch(struct dp_flow_table *t, struct dp_flow *f, uint64_t now_ns)
 {
-	uint32_t sec = (uint32_t)(now_ns / 1000000000ull);
+	uint32_t sec = sec_of(t, now_ns);
 
 	if (now_ns > f->last_ns)
 		f->last_ns = now_ns;
@@ -290,7 +380,7 @@ uint32_t dp_flow_expire(struct dp_flow_table *t, uint64_t now_ns)
 	for (int c = 0; c < DP_FLOW_CLS_COUNT; c++) {
 		uint64_t to = t->p.timeout_ns[c];
 
-		for (uint32_t budget = EXPIRE_BUDGET; budget && t->lru[c].head != NIL; budget--) {
+		for (uint32_t budget = DP_FLOW_EXPIRE_BUDGET; budget && t->lru[c].head != NIL; budget--) {
 			struct dp_flow *f = &t->flows[t->lru[c].head];
 
 			if (f->last_ns + to > now_ns) {
@@ -333,4 +423,28 @@ uint32_t dp_flow_table_capacity(const struct dp_flow_table *t)
 uint64_t dp_flow_table_memory(const struct dp_flow_table *t)
 {
 	return t->map_bytes[0] + t->map_bytes[1] + t->map_bytes[2];
+}
+
+uint64_t dp_flow_resident_bytes(const void *p, uint64_t bytes)
+{
+	unsigned char vec[4096];
+	const uint64_t page = 4096, chunk = sizeof(vec) * page;
+	uint64_t n = 0;
+
+	for (uint64_t off = 0; p && off < bytes; off += chunk) {
+		uint64_t len = bytes - off < chunk ? bytes - off : chunk;
+
+		if (mincore((char *)p + off, len, vec) != 0)
+			return 0;
+		for (uint64_t i = 0; i < (len + page - 1) / page; i++)
+			n += vec[i] & 1;
+	}
+	return n * page;
+}
+
+uint64_t dp_flow_table_resident(const struct dp_flow_table *t)
+{
+	return dp_flow_resident_bytes(t->flows, t->map_bytes[0]) +
+	       dp_flow_resident_bytes(t->slots, t->map_bytes[1]) +
+	       dp_flow_resident_bytes(t->free_stack, t->map_bytes[2]);
 }

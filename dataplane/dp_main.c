@@ -204,10 +204,12 @@ static void build_eal_args(struct eal_args *e, char **user, int nuser,
 		eal_add(e, "--no-pci");
 		eal_add(e, "--no-telemetry");
 		eal_add(e, "--log-level=4");
-		if (last < ncpu) /* one CPU per lcore */
+		if (last < ncpu) { /* one CPU per lcore */
 			eal_add(e, eal_fmt(e, "-l0-%ld", last));
-		else /* more lcores than CPUs: let them float */
+		} else { /* more lcores than CPUs: let them float, and yield */
 			eal_add(e, eal_fmt(e, "--lcores=(0-%ld)@(0-%ld)", last, ncpu - 1));
+			run.shared_cpus = 1;
+		}
 		/* --no-huge implies legacy memory, which EAL refuses with
 		 * --in-memory; --no-shconf leaves no files behind either. */
 		/* mbufs (8191 + 1024 a worker, 2.3 KB each) and rings. */
@@ -228,15 +230,50 @@ static void build_eal_args(struct eal_args *e, char **user, int nuser,
 	e->argv[e->argc] = NULL;
 }
 
+/* TCP over IPv4 and IPv6: what symmetric RSS must hash. */
+#define RSS_TCP (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV6_TCP)
+
+/*
+ * Several workers each on a queue of their own, when the port can spread
+ * flows so that both directions of one land on the same queue: Toeplitz
+ * with the key 0x6d5a repeated is symmetric (Woo and Park, "Scalable TCP
+ * session monitoring with symmetric receive-side scaling"). The capture
+ * replay's one-queue net_pcap, and ports without RSS over TCP, keep the
+ * software dispatcher.
+ */
+static int rss_usable(const struct rte_eth_dev_info *info, const struct dp_opts *o)
+{
+	return o->workers > 1 && !o->pcap && info->max_rx_queues >= o->workers &&
+	       (info->flow_type_rss_offloads & RSS_TCP) == RSS_TCP &&
+	       info->hash_key_size >= 40 && info->hash_key_size <= 64;
+}
+
 static void port_start(uint16_t port, struct rte_mempool *pool, const struct dp_opts *o)
 {
+	static uint8_t sym_key[64];
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	struct rte_eth_rxconf rxq;
+	uint16_t nq = 1;
 	int r;
 
 	if (rte_eth_dev_info_get(port, &info) != 0)
 		die(EXIT_RUNTIME, "port %u: cannot read device info", port);
+	if (rss_usable(&info, o)) {
+		for (unsigned i = 0; i < sizeof(sym_key); i += 2) {
+			sym_key[i] = 0x6d;
+			sym_key[i + 1] = 0x5a;
+		}
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = sym_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+		/* The IP-only types too (when offered): fragments and other
+		 * protocols then hash symmetrically as well. */
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RSS_TCP | RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6);
+		nq = (uint16_t)o->workers;
+		run.rss = 1;
+	}
 	/* net_pcap stamps every mbuf with the capture time in microseconds,
 	 * without advertising the offload. Hardware timestamps are in device
 	 * units, so live ports use the wall clock instead. */
@@ -244,17 +281,24 @@ static void port_start(uint16_t port, struct rte_mempool *pool, const struct dp_
 		run.ts_off = -1;
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
-	r = rte_eth_dev_configure(port, 1, 1, &conf);
+	/* As many tx queues as rx queues: some PMDs (tap) insist. */
+	r = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (r < 0)
 		die(EXIT_RUNTIME, "port %u: configure failed: %s", port, strerror(-r));
 	rxq = info.default_rxconf;
 	rxq.offloads = conf.rxmode.offloads;
-	r = rte_eth_rx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), &rxq, pool);
-	if (r < 0)
-		die(EXIT_RUNTIME, "port %u: rx queue setup failed: %s", port, strerror(-r));
-	r = rte_eth_tx_queue_setup(port, 0, 512, rte_eth_dev_socket_id(port), NULL);
-	if (r < 0)
-		die(EXIT_RUNTIME, "port %u: tx queue setup failed: %s", port, strerror(-r));
+	for (uint16_t q = 0; q < nq; q++) {
+		r = rte_eth_rx_queue_setup(port, q, 1024, rte_eth_dev_socket_id(port), &rxq, pool);
+		if (r < 0)
+			die(EXIT_RUNTIME, "port %u: rx queue %u setup failed: %s", port, q,
+			    strerror(-r));
+	}
+	for (uint16_t q = 0; q < nq; q++) {
+		r = rte_eth_tx_queue_setup(port, q, 512, rte_eth_dev_socket_id(port), NULL);
+		if (r < 0)
+			die(EXIT_RUNTIME, "port %u: tx queue %u setup failed: %s", port, q,
+			    strerror(-r));
+	}
 	r = rte_eth_dev_start(port);
 	if (r < 0)
 		die(EXIT_RUNTIME, "port %u: start failed: %s", port, strerror(-r));
@@ -274,6 +318,16 @@ static struct dp_worker *worker_create(unsigned id, const struct dp_opts *o,
 	memset(w, 0, offsetof(struct dp_worker, linbuf));
 	w->run = &run;
 	w->out = out;
+	w->queue = (uint16_t)id; /* used with RSS only */
+	if (o->workers > 1) {
+		snprintf(name, sizeof(name), "mxs_w%u", id);
+		w->in = rte_ring_create(name, RING_SIZE, rte_socket_id(),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!w->in)
+			die(EXIT_RUNTIME, "worker %u: ring: %s", id, rte_strerror(rte_errno));
+	}
+	if (o->io_only)
+		return w; /* no tracker: nothing but receive and free */
 	cp.max_flows = o->max_flows / o->workers;
 	cp.smtp_ports = o->smtp_ports;
 	cp.n_smtp_ports = o->n_smtp_ports;
@@ -284,13 +338,6 @@ static struct dp_worker *worker_create(unsigned id, const struct dp_opts *o,
 	if (!w->trk)
 		die(EXIT_RUNTIME, "worker %u: cannot reserve state for %u flows: %s",
 		    id, cp.max_flows, strerror(errno));
-	if (o->workers > 1) {
-		snprintf(name, sizeof(name), "mxs_w%u", id);
-		w->in = rte_ring_create(name, RING_SIZE, rte_socket_id(),
-					RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (!w->in)
-			die(EXIT_RUNTIME, "worker %u: ring: %s", id, rte_strerror(rte_errno));
-	}
 	return w;
 }
 
@@ -349,6 +396,7 @@ int main(int argc, char **argv)
 		run.expect_packets = ci.packets;
 	}
 	run.linktype = ci.linktype;
+	run.io_only = o.io_only;
 	build_eal_args(&eal, argv, sep < 0 ? 1 : sep, &o);
 	if (rte_eal_init(eal.argc, eal.argv) < 0)
 		die(EXIT_RUNTIME, "EAL init failed: %s", rte_strerror(rte_errno));
@@ -418,9 +466,11 @@ int main(int argc, char **argv)
 		RTE_LCORE_FOREACH_WORKER(lc) {
 			if (i == o.workers)
 				break;
-			rte_eal_remote_launch(dp_worker_main_ring, w[i++], lc);
+			rte_eal_remote_launch(run.rss ? dp_worker_main_direct : dp_worker_main_ring,
+					      w[i++], lc);
 		}
-		dp_worker_dispatch(&run, w, o.workers);
+		if (!run.rss)
+			dp_worker_dispatch(&run, w, o.workers);
 		rte_eal_mp_wait_lcore();
 	}
 
@@ -440,10 +490,16 @@ int main(int argc, char **argv)
 	tot.has_link = ctl_link != NULL;
 	tot.tsc_hz = rte_get_tsc_hz();
 	tot.dispatch_drops = run.dispatch_drops;
+	tot.io_only = o.io_only;
+	tot.steering = o.workers == 1 ? "none" : run.rss ? "rss" : "dispatcher";
+	tot.dispatched = run.dispatched;
+	tot.tsc_dispatch = run.tsc_dispatch;
 	for (unsigned i = 0; i < o.workers; i++) {
 		dp_worker_stats_add(w[i], &tot);
 		tot.tsc_busy += w[i]->tsc_busy;
-		tot.memory_bytes += dp_conn_tracker_memory(w[i]->trk);
+		tot.tsc_rx += w[i]->tsc_rx;
+		if (w[i]->trk)
+			dp_conn_tracker_mem(w[i]->trk, &tot.mem);
 		if (w[i]->tsc_first && w[i]->tsc_first < first)
 			first = w[i]->tsc_first;
 		if (w[i]->tsc_last > last)

@@ -23,6 +23,7 @@ struct dp_opts {
 	uint32_t n_smtp_ports;
 	uint32_t max_flows;        /* all workers together */
 	uint32_t workers;
+	int io_only;               /* receive and free only: the I/O ceiling */
 	int help;
 };
 

@@ -48,19 +48,19 @@ static inline uint64_t bm_load(const struct dp_reasm_dir *d, uint32_t word)
 {
 	uint64_t w;
 
-	memcpy(&w, d->present + word * 8, sizeof(w));
+	memcpy(&w, d->w->present + word * 8, sizeof(w));
 	return le64toh(w); /* bit i of a word is byte i/8, bit i%8 */
 }
 
 static inline void bm_store(struct dp_reasm_dir *d, uint32_t word, uint64_t w)
 {
 	w = htole64(w);
-	memcpy(d->present + word * 8, &w, sizeof(w));
+	memcpy(d->w->present + word * 8, &w, sizeof(w));
 }
 
 static inline int bm_test(const struct dp_reasm_dir *d, uint32_t pos)
 {
-	return (d->present[pos >> 3] >> (pos & 7)) & 1;
+	return (d->w->present[pos >> 3] >> (pos & 7)) & 1;
 }
 
 /* Length (<= @max) of the run of bits equal to @set starting at slot @pos,
@@ -163,9 +163,9 @@ static void deliver_win(struct dp_reasm_dir *d, uint32_t n,
 
 	bm_fill(d, pos, n, 0);
 	d->buffered -= n;
-	deliver(d, d->win + pos, first, sink);
+	deliver(d, d->w->win + pos, first, sink);
 	if (n > first)
-		deliver(d, d->win, n - first, sink);
+		deliver(d, d->w->win, n - first, sink);
 }
 
 /* Deliver whatever is contiguous at next_seq (at most one run). */
@@ -224,13 +224,13 @@ static void store(struct dp_reasm_dir *d, uint32_t seq, const uint8_t *p,
 		pos = (seq + off) & WIN_MASK;
 		if (bm_test(d, pos)) {
 			run = bm_run(d, pos, len - off, 1);
-			if (ring_differs(d->win, DP_REASM_WINDOW, pos, p + off,
+			if (ring_differs(d->w->win, DP_REASM_WINDOW, pos, p + off,
 					 run))
 				d->anomalies |=
 					MXS_ANOMALY_BIT(REASM_OVERLAP_CONFLICT);
 		} else {
 			run = bm_run(d, pos, len - off, 0);
-			ring_put(d->win, DP_REASM_WINDOW, pos, p + off, run);
+			ring_put(d->w->win, DP_REASM_WINDOW, pos, p + off, run);
 			bm_fill(d, pos, run, 1);
 			d->buffered += run;
 		}
@@ -251,7 +251,7 @@ static void in_order_merge(struct dp_reasm_dir *d, const uint8_t *p,
 		pos = d->next_seq & WIN_MASK;
 		if (bm_test(d, pos)) {
 			run = bm_run(d, pos, span - off, 1);
-			if (ring_differs(d->win, DP_REASM_WINDOW, pos, p + off,
+			if (ring_differs(d->w->win, DP_REASM_WINDOW, pos, p + off,
 					 run))
 				d->anomalies |=
 					MXS_ANOMALY_BIT(REASM_OVERLAP_CONFLICT);
@@ -333,10 +333,10 @@ static void segment_slow(struct dp_reasm_dir *d, uint32_t seq,
 	}
 }
 
-void dp_reasm_init(struct dp_reasm_dir *d)
+/* The bookkeeping of a fresh direction: win and hist contents are only
+ * read where present/hist_len say they are valid. */
+static void reset(struct dp_reasm_dir *d, struct dp_reasm_window *w)
 {
-	/* win and hist contents are only read where present/hist_len say
-	 * they are valid, so only the bookkeeping needs clearing. */
 	d->next_seq = 0;
 	d->buffered = 0;
 	d->anomalies = 0;
@@ -348,7 +348,21 @@ void dp_reasm_init(struct dp_reasm_dir *d)
 	d->fin_seen = 0;
 	memset(d->pad, 0, sizeof(d->pad));
 	d->fin_seq = 0;
-	memset(d->present, 0, sizeof(d->present));
+	d->w = w;
+}
+
+void dp_reasm_init(struct dp_reasm_dir *d, struct dp_reasm_window *w)
+{
+	memset(w->present, 0, sizeof(w->present));
+	reset(d, w);
+}
+
+void dp_reasm_reinit(struct dp_reasm_dir *d, struct dp_reasm_window *w)
+{
+	/* buffered counts the set bits of present exactly. */
+	if (d->buffered)
+		memset(w->present, 0, sizeof(w->present));
+	reset(d, w);
 }
 
 void dp_reasm_syn(struct dp_reasm_dir *d, uint32_t isn)

@@ -15,6 +15,11 @@
  * the capture never carried (dp_reasm_ack), or at dp_reasm_flush() with
  * data still buffered behind a hole; then delivery resumes after the hole.
  * Sequence arithmetic is modulo 2^32.
+ *
+ * The out-of-order window (struct dp_reasm_window, 4.5 KiB) is storage the
+ * owner pairs with a direction at init, kept apart from the ~300 bytes that
+ * in-order delivery touches: most streams never buffer a byte, so a pool
+ * of connections keeps its windows in memory that is never faulted in.
  */
 #ifndef DP_REASM_H
 #define DP_REASM_H
@@ -42,12 +47,24 @@ struct dp_reasm_dir {
 	uint8_t fin_seen;
 	uint8_t pad[2];
 	uint32_t fin_seq;
-	uint8_t win[DP_REASM_WINDOW];            /* win[(seq) % WINDOW] */
-	uint8_t present[DP_REASM_WINDOW / 8];    /* bit per byte of win */
-	uint8_t hist[DP_REASM_HIST];             /* last delivered bytes, ring */
+	struct dp_reasm_window *w;               /* out-of-order storage (owner's) */
+	/* The fields above fill one cache line, hist the next four. */
+	uint8_t hist[DP_REASM_HIST] __attribute__((aligned(64))); /* last delivered bytes, ring */
 };
 
-void dp_reasm_init(struct dp_reasm_dir *d);
+struct dp_reasm_window {
+	uint8_t present[DP_REASM_WINDOW / 8];    /* bit per byte of win */
+	uint8_t win[DP_REASM_WINDOW];            /* win[(seq) % WINDOW] */
+};
+
+/* Start a direction on window @w (any prior contents). */
+void dp_reasm_init(struct dp_reasm_dir *d, struct dp_reasm_window *w);
+/*
+ * dp_reasm_init for a direction and window that were used together before,
+ * or are both zeroed memory: the window is cleared only if something is
+ * still buffered in it (it is all zero otherwise), so it is not touched.
+ */
+void dp_reasm_reinit(struct dp_reasm_dir *d, struct dp_reasm_window *w);
 
 /* SYN seen with sequence @isn: data starts at isn + 1. */
 void dp_reasm_syn(struct dp_reasm_dir *d, uint32_t isn);
@@ -70,6 +87,13 @@ void dp_reasm_segment(struct dp_reasm_dir *d, uint32_t seq,
 #define DP_REASM_ACK_MAX (1u << 24)
 void dp_reasm_ack(struct dp_reasm_dir *d, uint32_t ack,
 		  const struct dp_reasm_sink *sink);
+
+/* Whether dp_reasm_ack(@d, @ack) could do anything: false for the common
+ * ACK of bytes already delivered, so callers can skip the call. */
+static inline int dp_reasm_ack_pending(const struct dp_reasm_dir *d, uint32_t ack)
+{
+	return d->started && (int32_t)(ack - d->next_seq) > 0;
+}
 
 /* End of stream: deliver what is buffered, declaring gaps over holes. */
 void dp_reasm_flush(struct dp_reasm_dir *d, const struct dp_reasm_sink *sink);

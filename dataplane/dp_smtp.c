@@ -17,6 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__AVX2__) || defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include <mxscreen/anomaly.h>
 #include <mxscreen/field.h>
@@ -50,12 +53,6 @@ enum verb {
 	VERB_UNKNOWN,     /* unrecognised or empty line: servers answer 500 */
 	VERB_END_OF_DATA, /* the reply that accepts or refuses a DATA body */
 	VERB_SASL,        /* an AUTH response line */
-};
-
-static const char *const verb_names[] = {
-#define VERB_NAME(v) [VERB_##v] = #v,
-	VERB_LIST(VERB_NAME)
-#undef VERB_NAME
 };
 
 enum client_state { CLIENT_COMMAND = 0, CLIENT_BODY, CLIENT_BDAT };
@@ -221,6 +218,15 @@ static size_t path_end(const char *p, size_t i, size_t n, char close)
 {
 	int quoted = 0;
 
+	/* Mostly "<addr>" with no quotes: the close found before any '"'
+	 * is the answer. */
+	if (close && i < n) {
+		const char *c = memchr(p + i, close, n - i);
+
+		if (c && !memchr(p + i, '"', (size_t)(c - (p + i))))
+			return (size_t)(c - p);
+	}
+
 	for (; i < n; i++) {
 		if (quoted && p[i] == '\\' && i + 1 < n) {
 			i++;
@@ -301,23 +307,64 @@ static void body_end(struct dp_smtp_session *s)
 	tx_close(s);
 }
 
+/* Offset of the first "\n." in @p[0..n) (of its LF), or n when none. */
+static size_t find_lf_dot(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+#if defined(__AVX2__)
+	const __m256i lf = _mm256_set1_epi8('\n'), dot = _mm256_set1_epi8('.');
+
+	for (; i + 33 <= n; i += 32) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 1));
+		unsigned m = (unsigned)_mm256_movemask_epi8(
+			_mm256_and_si256(_mm256_cmpeq_epi8(a, lf), _mm256_cmpeq_epi8(b, dot)));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#elif defined(__SSE2__)
+	const __m128i lf = _mm_set1_epi8('\n'), dot = _mm_set1_epi8('.');
+
+	for (; i + 17 <= n; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_and_si128(_mm_cmpeq_epi8(a, lf), _mm_cmpeq_epi8(b, dot)));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i + 1 < n; i++)
+		if (p[i] == '\n' && p[i + 1] == '.')
+			return i;
+	return n;
+}
+
 /*
  * Match CRLF.CRLF (or LF.LF) through @p[0..n); returns bytes consumed, which
  * stop right after the terminating LF. Dot-stuffed lines ("..x") go on.
+ * Mid-line, only a "\n." can start the end: the scan jumps from one to the
+ * next (a line break followed by anything else leads back to mid-line), so
+ * the body is read a vector at a time, not a line at a time.
  */
 static uint32_t body_scan(struct dp_smtp_session *s, const uint8_t *p, uint32_t n)
 {
-	uint32_t i;
+	uint32_t i = 0;
 
-	for (i = 0; i < n; i++) {
+	while (i < n) {
 		switch (s->body_state) {
 		case BODY_MID: {
-			const uint8_t *lf = memchr(p + i, '\n', n - i);
+			size_t k = find_lf_dot(p + i, n - i);
 
-			if (!lf)
+			if (k == n - i) {
+				s->body_state = p[n - 1] == '\n' ? BODY_LINE_START : BODY_MID;
 				return n;
-			i = (uint32_t)(lf - p);
-			s->body_state = BODY_LINE_START;
+			}
+			i += (uint32_t)k + 2;
+			s->body_state = BODY_DOT;
 			break;
 		}
 		case BODY_LINE_START:
@@ -325,6 +372,7 @@ static uint32_t body_scan(struct dp_smtp_session *s, const uint8_t *p, uint32_t 
 				s->body_state = BODY_DOT;
 			else if (p[i] != '\n')
 				s->body_state = BODY_MID;
+			i++;
 			break;
 		default: /* BODY_DOT, BODY_DOT_CR */
 			if (p[i] == '\n') {
@@ -333,6 +381,7 @@ static uint32_t body_scan(struct dp_smtp_session *s, const uint8_t *p, uint32_t 
 			}
 			s->body_state = p[i] == '\r' && s->body_state == BODY_DOT ?
 				BODY_DOT_CR : BODY_MID;
+			i++;
 			break;
 		}
 	}
@@ -521,16 +570,55 @@ static void client_command(struct dp_smtp_session *s, unsigned verb,
 	}
 }
 
-/* Verb of the line's first word (VERB_NONE if unknown); *ret_arg: its argument. */
+/* Four bytes upper-cased (ASCII letters only), packed as on the wire. */
+static inline uint32_t upper4(const char *p)
+{
+	return (uint32_t)ascii_upper((unsigned char)p[0]) << 24 |
+	       (uint32_t)ascii_upper((unsigned char)p[1]) << 16 |
+	       (uint32_t)ascii_upper((unsigned char)p[2]) << 8 |
+	       (uint32_t)ascii_upper((unsigned char)p[3]);
+}
+
+#define V4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+/*
+ * Verb of the line's first word (VERB_NONE if unknown); *ret_arg: its
+ * argument, set for a verb only. Every verb is four letters but STARTTLS,
+ * so the word is never scanned: a verb's letters hold no space, and the
+ * word ends where the line does or at a space.
+ */
 static unsigned verb_lookup(const char *p, size_t n, size_t *ret_arg)
 {
-	size_t w = word_end(p, 0, n), i;
+	unsigned v;
 
-	*ret_arg = skip_spaces(p, w, n);
-	for (i = VERB_HELO; i <= VERB_QUIT; i++)
-		if (ci_eq(p, w, verb_names[i]))
-			return (unsigned)i;
-	return VERB_NONE;
+	if (n < 4)
+		return VERB_NONE;
+	if (n > 4 && !is_space(p[4])) {
+		if (n >= 8 && (n == 8 || is_space(p[8])) &&
+		    upper4(p) == V4('S', 'T', 'A', 'R') && upper4(p + 4) == V4('T', 'T', 'L', 'S')) {
+			*ret_arg = skip_spaces(p, 8, n);
+			return VERB_STARTTLS;
+		}
+		return VERB_NONE;
+	}
+	switch (upper4(p)) {
+	case V4('H', 'E', 'L', 'O'): v = VERB_HELO; break;
+	case V4('E', 'H', 'L', 'O'): v = VERB_EHLO; break;
+	case V4('M', 'A', 'I', 'L'): v = VERB_MAIL; break;
+	case V4('R', 'C', 'P', 'T'): v = VERB_RCPT; break;
+	case V4('D', 'A', 'T', 'A'): v = VERB_DATA; break;
+	case V4('B', 'D', 'A', 'T'): v = VERB_BDAT; break;
+	case V4('R', 'S', 'E', 'T'): v = VERB_RSET; break;
+	case V4('N', 'O', 'O', 'P'): v = VERB_NOOP; break;
+	case V4('V', 'R', 'F', 'Y'): v = VERB_VRFY; break;
+	case V4('E', 'X', 'P', 'N'): v = VERB_EXPN; break;
+	case V4('H', 'E', 'L', 'P'): v = VERB_HELP; break;
+	case V4('A', 'U', 'T', 'H'): v = VERB_AUTH; break;
+	case V4('Q', 'U', 'I', 'T'): v = VERB_QUIT; break;
+	default: return VERB_NONE;
+	}
+	*ret_arg = skip_spaces(p, 4, n);
+	return v;
 }
 
 /*
@@ -567,11 +655,12 @@ static void probing_end(struct dp_smtp_session *s, int by_server)
 		queue_push(s, VERB_GREETING, 0);
 }
 
-static void client_line(struct dp_smtp_session *s, const struct dp_smtp_line *l,
-			int bare_lf)
+/* A client line of @n content bytes (CRLF gone); the flags say how it
+ * looked on the wire. */
+static void client_line(struct dp_smtp_session *s, const char *p, size_t n,
+			int overflow, int nul, int bare_lf)
 {
-	const char *p = l->buf;
-	size_t n = l->len, arg;
+	size_t arg;
 	unsigned verb = verb_lookup(p, n, &arg);
 
 	if (s->probing) {
@@ -593,11 +682,11 @@ static void client_line(struct dp_smtp_session *s, const struct dp_smtp_line *l,
 		queue_push(s, VERB_UNKNOWN, 0);
 		return;
 	}
-	if (l->overflow)
+	if (overflow)
 		s->anomalies |= MXS_ANOMALY_BIT(LONG_LINE);
 	if (bare_lf)
 		s->anomalies |= MXS_ANOMALY_BIT(BARE_LF);
-	if (l->nul)
+	if (nul)
 		s->anomalies |= MXS_ANOMALY_BIT(NUL_BYTE);
 	/* RFC 2920: only with PIPELINING may a client send before the reply. */
 	if (s->server_seen && !s->pipelining && replies_owed(s))
@@ -639,12 +728,20 @@ static void ehlo_extension(struct dp_smtp_session *s, const char *p, size_t n)
 	size_t w = 0;
 	unsigned e;
 
+	static const uint8_t len[] = {
+#define EXT_LEN(x) sizeof(#x) - 1,
+		DP_SMTP_EXT_LIST(EXT_LEN)
+#undef EXT_LEN
+	};
+
 	while (w < n && ehlo_keyword_char(p[w]))
 		w++;
 	if (w == 0)
 		return;
 	for (e = 0; e < DP_SMTP_EXT_COUNT; e++) {
-		if (ci_eq(p, w, dp_smtp_ext_name(e))) {
+		/* Names are compared only at their length (NO-SOLICITING is
+		 * as long as NO_SOLICITING). */
+		if (len[e] == w && ci_prefix(p, w, dp_smtp_ext_name(e))) {
 			s->ext_mask |= 1u << e;
 			if (e == DP_SMTP_EXT_PIPELINING)
 				s->pipelining = 1;
@@ -756,15 +853,16 @@ static void line_reset(struct dp_smtp_line *l)
 	l->overflow = l->saw_cr = l->nul = l->resync = 0;
 }
 
-static void line_append(struct dp_smtp_line *l, const uint8_t *p, size_t n)
+static void line_append(struct dp_smtp_session *s, int dir, const uint8_t *p, size_t n)
 {
+	struct dp_smtp_line *l = &s->line[dir];
 	size_t room = LINE_CAP - l->len;
 
 	if (n > room) {
 		n = room;
 		l->overflow = 1; /* the rest of the line is dropped */
 	}
-	memcpy(l->buf + l->len, p, n);
+	memcpy(s->line_buf[dir] + l->len, p, n);
 	l->len = (uint16_t)(l->len + n);
 }
 
@@ -772,14 +870,15 @@ static void line_append(struct dp_smtp_line *l, const uint8_t *p, size_t n)
  * Bytes of a line holding no LF. A trailing CR is held back in saw_cr: it
  * is content only if something other than LF follows it.
  */
-static void line_add(struct dp_smtp_line *l, const uint8_t *p, size_t n)
+static void line_add(struct dp_smtp_session *s, int dir, const uint8_t *p, size_t n)
 {
 	static const uint8_t cr = '\r';
+	struct dp_smtp_line *l = &s->line[dir];
 
 	if (n == 0)
 		return;
 	if (l->saw_cr) {
-		line_append(l, &cr, 1);
+		line_append(s, dir, &cr, 1);
 		l->saw_cr = 0;
 	}
 	if (memchr(p, '\0', n))
@@ -788,27 +887,34 @@ static void line_add(struct dp_smtp_line *l, const uint8_t *p, size_t n)
 		n--;
 		l->saw_cr = 1;
 	}
-	line_append(l, p, n);
+	line_append(s, dir, p, n);
+}
+
+/* A complete line of direction @dir: @p[0..n) without its line end. */
+static void line_done(struct dp_smtp_session *s, int dir, const char *p, size_t n,
+		      int overflow, int nul, int bare_lf)
+{
+	if (dir == DP_SMTP_TO_SERVER)
+		client_line(s, p, n, overflow, nul, bare_lf);
+	else
+		server_line(s, p, n);
 }
 
 static void line_end(struct dp_smtp_session *s, int dir, int bare_lf)
 {
 	struct dp_smtp_line *l = &s->line[dir];
 
-	if (dir == DP_SMTP_TO_SERVER)
-		client_line(s, l, bare_lf);
-	else
-		server_line(s, l->buf, l->len);
+	line_done(s, dir, s->line_buf[dir], l->len, l->overflow, l->nul, bare_lf);
 	line_reset(l);
 }
 
 /* After a gap a line is trusted only if it starts with a verb: a gap that
  * ends on a line boundary loses nothing that follows it. */
-static int line_is_verb(const struct dp_smtp_line *l)
+static int line_is_verb(const char *p, size_t n)
 {
 	size_t arg;
 
-	return verb_lookup(l->buf, l->len, &arg) != VERB_NONE;
+	return verb_lookup(p, n, &arg) != VERB_NONE;
 }
 
 /* Take bytes up to and including the next LF; returns bytes consumed. */
@@ -819,10 +925,25 @@ static uint32_t line_take(struct dp_smtp_session *s, int dir, const uint8_t *p,
 	const uint8_t *lf = memchr(p, '\n', n);
 	uint32_t k = lf ? (uint32_t)(lf - p) : n;
 
-	line_add(l, p, k);
+	if (lf && l->len == 0 && !l->saw_cr && !l->overflow && !l->nul) {
+		/* The whole line is in this segment (the common case): parse
+		 * it where it lies, exactly as line_add would have stored it. */
+		int cr = k && p[k - 1] == '\r';
+		uint32_t len = k - (uint32_t)cr;
+		int overflow = len > LINE_CAP;
+		int nul = k && memchr(p, '\0', k) != NULL;
+
+		if (overflow)
+			len = LINE_CAP;
+		if (!l->resync || line_is_verb((const char *)p, len))
+			line_done(s, dir, (const char *)p, len, overflow, nul, !cr);
+		line_reset(l);
+		return k + 1;
+	}
+	line_add(s, dir, p, k);
 	if (!lf)
 		return n;
-	if (l->resync && !line_is_verb(l))
+	if (l->resync && !line_is_verb(s->line_buf[dir], l->len))
 		line_reset(l); /* the tail of a line cut by a gap */
 	else
 		line_end(s, dir, !l->saw_cr);
@@ -916,7 +1037,11 @@ const char *dp_smtp_ext_name(unsigned e)
 
 void dp_smtp_init(struct dp_smtp_session *s, const struct dp_smtp_init_params *p)
 {
-	memset(s, 0, sizeof(*s));
+	/* Clear what is read before it is written, not the ~4 KiB of
+	 * strings and arrays: those are valid up to their lengths only. */
+	memset(s, 0, offsetof(struct dp_smtp_session, q));
+	s->bdat_left = 0;
+	s->helo[0] = s->banner[0] = s->auth[0] = '\0';
 	s->greet_known = (uint8_t)(p && p->handshake_seen);
 	if (p) {
 		s->on_value = p->on_value;

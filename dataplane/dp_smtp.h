@@ -66,15 +66,15 @@ struct dp_smtp_tx {
 	uint32_t rcpt_rejected;       /* RCPTs answered 4xx/5xx */
 };
 
-/* Per-direction line machine; internal to dp_smtp.c, sized here. */
+/* Per-direction line machine; internal to dp_smtp.c, sized here. Its
+ * bytes are in dp_smtp_session.line_buf: the state shares a cache line
+ * with the session's other scalars, the buffer is cold. */
 struct dp_smtp_line {
-	uint16_t len;          /* bytes in buf */
+	uint16_t len;          /* bytes in line_buf[dir] */
 	uint8_t overflow;      /* current line exceeded DP_SMTP_LINE_MAX */
 	uint8_t saw_cr;        /* previous byte was CR */
 	uint8_t nul;           /* NUL seen in current line */
 	uint8_t resync;        /* after a gap: drop bytes up to the next LF */
-	uint8_t pad[2];
-	char buf[DP_SMTP_LINE_MAX];
 };
 
 struct dp_smtp_pending {
@@ -90,16 +90,21 @@ struct dp_smtp_pending {
  */
 typedef void (*dp_smtp_value_fn)(void *ctx, unsigned field, const char *p, size_t n);
 
+/*
+ * Laid out by temperature: the first cache line holds every scalar a
+ * segment reads or writes (record counters, parser state, both line
+ * machines), the second the reply queue; strings and arrays follow, and
+ * the line buffers (only for lines split across segments) come last. The
+ * record is the fields marked so; the rest is the parser's.
+ */
 struct dp_smtp_session {
-	/* ---- record ---- */
-	char helo[DP_SMTP_HELO_MAX + 1];  /* last HELO/EHLO argument, NUL-terminated */
+	/* ---- record: scalars ---- */
 	uint16_t helo_len;
 	uint8_t helo_verb;               /* 0 none, 1 HELO, 2 EHLO */
 	uint8_t tls;                     /* STARTTLS answered 220 */
-	char banner[DP_SMTP_BANNER_MAX + 1]; /* server's first reply line, no CRLF */
 	uint16_t banner_len;
-	char auth[DP_SMTP_AUTH_MAX + 1]; /* AUTH mechanism, upper-case; "" none */
 	uint8_t is_smtp;                 /* dialogue looked like SMTP */
+	uint8_t pad0;
 	uint32_t ext_mask;               /* 1 << enum dp_smtp_ext */
 	uint32_t commands;               /* client commands seen */
 	uint32_t anomalies;              /* MXS_ANOMALY_BIT() */
@@ -108,9 +113,6 @@ struct dp_smtp_session {
 	uint16_t rcpt_used;
 	uint16_t arena_used;
 	uint16_t last_reply;             /* last reply code seen, any command */
-	struct dp_smtp_tx tx[DP_SMTP_MAX_TX];
-	struct dp_smtp_str rcpt[DP_SMTP_MAX_RCPT];
-	char arena[DP_SMTP_ARENA];
 
 	/* ---- parser state (dp_smtp.c only) ---- */
 	uint8_t probing;        /* not on an SMTP port: wait for SMTP evidence */
@@ -129,15 +131,29 @@ struct dp_smtp_session {
 	uint8_t q_head;
 	uint8_t q_len;
 	uint8_t auth_active;
-	uint64_t bdat_left;     /* chunk bytes still to skip */
 	uint8_t bdat_last;
 	uint8_t client_started; /* some client byte was seen */
-	uint8_t pad[6];
-	struct dp_smtp_pending q[DP_SMTP_QUEUE];
 	struct dp_smtp_line line[2];
+	uint8_t pad1[2];
+	struct dp_smtp_pending q[DP_SMTP_QUEUE];
+	uint64_t bdat_left;     /* chunk bytes still to skip */
 	dp_smtp_value_fn on_value;
 	void *value_ctx;
+
+	/* ---- record: strings and arrays, valid up to their lengths and
+	 * counts only (dp_smtp_init does not clear them) ---- */
+	char helo[DP_SMTP_HELO_MAX + 1];  /* last HELO/EHLO argument, NUL-terminated */
+	char banner[DP_SMTP_BANNER_MAX + 1]; /* server's first reply line, no CRLF */
+	char auth[DP_SMTP_AUTH_MAX + 1]; /* AUTH mechanism, upper-case; "" none */
+	struct dp_smtp_tx tx[DP_SMTP_MAX_TX];
+	struct dp_smtp_str rcpt[DP_SMTP_MAX_RCPT];
+	char arena[DP_SMTP_ARENA];
+
+	/* ---- parser state, cold ---- */
+	char line_buf[2][DP_SMTP_LINE_MAX];
 };
+_Static_assert(offsetof(struct dp_smtp_session, q) == 64,
+	       "the scalars fill the first cache line, the reply queue the second");
 
 struct dp_smtp_init_params {
 	int on_smtp_port;   /* server port is a configured SMTP port */

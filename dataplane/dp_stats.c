@@ -35,6 +35,7 @@ void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,
 	t->flow.removed += RD(f->removed);
 	t->flow.drained += RD(f->drained);
 	t->flow.active += RD(f->active);
+	t->flow.active_peak += RD(f->active_peak);
 }
 
 static uint64_t evicted_total(const struct dp_stats_totals *t)
@@ -49,6 +50,17 @@ static uint64_t evicted_total(const struct dp_stats_totals *t)
 static double mpps(const struct dp_stats_totals *t)
 {
 	return t->elapsed_s > 0 ? (double)t->conn.packets / t->elapsed_s / 1e6 : 0.0;
+}
+
+static double per(double a, double b)
+{
+	return b > 0 ? a / b : 0.0;
+}
+
+/* Busy cycles per packet: receive (PMD or ring), processing and free. */
+static double cycles_per_packet(const struct dp_stats_totals *t)
+{
+	return per((double)t->tsc_busy, (double)t->conn.packets);
 }
 
 _Static_assert(MXS_ANOMALY_COUNT <= MXS_DP_ANOMALY_SLOTS, "mxs_dp_stats anomaly slots");
@@ -129,10 +141,36 @@ int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
 			t->link.queued, t->link.sent, t->link.dropped_full, t->link.dropped_down,
 			t->link.connects, t->link.verdicts, t->link.verdicts_invalid,
 			t->link.mirror_full, t->link.stats_sent, t->link.reload_requests);
-	fprintf(f, ",\"workers\":%u,\"memory_reserved_bytes\":%" PRIu64
-		",\"elapsed_s\":%.6f,\"mpps\":%.3f,\"cycles_per_packet\":%.1f}\n",
-		t->workers, t->memory_bytes, t->elapsed_s, mpps(t),
-		t->conn.packets ? (double)t->tsc_busy / (double)t->conn.packets : 0.0);
+	fprintf(f, ",\"workers\":%u,\"io_only\":%s,\"steering\":\"%s\"",
+		t->workers, t->io_only ? "true" : "false", t->steering ? t->steering : "none");
+	/* Flow state: reserved (what --max-flows costs) and resident. */
+	{
+		const struct dp_conn_mem *m = &t->mem;
+		uint64_t reserved = m->flow_table_bytes + m->parser_bytes + m->window_bytes;
+
+		fprintf(f, ",\"memory_reserved_bytes\":%" PRIu64
+			",\"state_bytes_per_conn\":%.1f,\"hot_bytes_per_flow\":%" PRIu64
+			",\"flow_capacity\":%" PRIu64 ",\"flow_table_bytes\":%" PRIu64
+			",\"parser_slots\":%" PRIu64 ",\"parser_pool_bytes\":%" PRIu64
+			",\"parser_window_bytes\":%" PRIu64 ",\"memory_resident_bytes\":%" PRIu64
+			",\"flows_active_peak\":%" PRIu64 ",\"resident_bytes_per_peak_flow\":%.1f",
+			reserved, per((double)reserved, (double)m->flow_capacity), m->flow_hot_bytes,
+			m->flow_capacity, m->flow_table_bytes, m->parser_slots, m->parser_bytes,
+			m->window_bytes, m->resident_bytes, t->flow.active_peak,
+			per((double)m->resident_bytes, (double)t->flow.active_peak));
+	}
+	fprintf(f, ",\"elapsed_s\":%.6f,\"mpps\":%.3f,\"gbps\":%.3f"
+		",\"smtp_connections_per_s\":%.1f,\"tsc_hz\":%" PRIu64
+		",\"cycles_per_packet\":%.1f,\"rx_cycles_per_packet\":%.1f"
+		",\"processing_cycles_per_packet\":%.1f",
+		t->elapsed_s, mpps(t), per((double)t->conn.bytes * 8, t->elapsed_s * 1e9),
+		per((double)t->conn.smtp_connections, t->elapsed_s), t->tsc_hz,
+		cycles_per_packet(t), per((double)t->tsc_rx, (double)t->conn.packets),
+		per((double)(t->tsc_busy - t->tsc_rx), (double)t->conn.packets));
+	if (t->dispatched)
+		fprintf(f, ",\"dispatch_cycles_per_packet\":%.1f",
+			per((double)t->tsc_dispatch, (double)t->dispatched));
+	fputs("}\n", f);
 	if (ferror(f))
 		err = -EIO;
 	if (f != stdout && fclose(f) != 0 && !err)
@@ -144,9 +182,16 @@ int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
 
 void dp_stats_summary(FILE *f, const struct dp_stats_totals *t)
 {
+	if (t->io_only) {
+		fprintf(f, "mxscreen-dp: io-only: %" PRIu64 " packets, %.3f s, %.3f Mpps, "
+			"%.0f cycles/pkt (%.0f receiving)\n", t->conn.packets, t->elapsed_s,
+			mpps(t), cycles_per_packet(t), per((double)t->tsc_rx, (double)t->conn.packets));
+		return;
+	}
 	fprintf(f, "mxscreen-dp: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
-		" smtp connections, %" PRIu64 " evicted, %.3f s, %.3f Mpps, %.0f cycles/pkt\n",
+		" smtp connections, %" PRIu64 " evicted, %.3f s, %.3f Mpps, %.0f cycles/pkt"
+		" (%.0f receiving)\n",
 		t->conn.packets, t->flow.created, t->conn.smtp_connections,
-		evicted_total(t), t->elapsed_s, mpps(t),
-		t->conn.packets ? (double)t->tsc_busy / (double)t->conn.packets : 0.0);
+		evicted_total(t), t->elapsed_s, mpps(t), cycles_per_packet(t),
+		per((double)t->tsc_rx, (double)t->conn.packets));
 }

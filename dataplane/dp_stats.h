@@ -29,10 +29,15 @@ struct dp_stats_totals {
 	uint64_t port_ipackets;  /* what the PMD received */
 	uint64_t port_imissed;   /* what it dropped for lack of room */
 	uint64_t port_ierrors;
-	uint64_t tsc_busy;      /* cycles spent processing, all workers */
+	uint64_t tsc_busy;      /* cycles of busy loop turns, all workers */
+	uint64_t tsc_rx;        /* ... of which receiving */
+	uint64_t tsc_dispatch;  /* dispatcher busy cycles (several workers, no RSS) */
+	uint64_t dispatched;    /* packets the dispatcher received */
 	uint64_t tsc_hz;
-	uint64_t memory_bytes;  /* reserved for flow and parser state */
+	struct dp_conn_mem mem; /* flow and parser state, all workers */
 	uint32_t workers;
+	int io_only;            /* --io-only: no tracker, no flow figures */
+	const char *steering;   /* "none", "rss", "dispatcher" */
 	double elapsed_s;       /* first to last packet processed (wall) */
 	struct dp_reload *rules; /* NULL: no rules loaded */
 	int has_link;

@@ -2,6 +2,7 @@
 /*
  * dp_worker: worker and dispatcher loops (see dp_worker.h).
  */
+#include <sched.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -10,13 +11,19 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_pause.h>
 
+#include "dp_opts.h"
 #include "dp_worker.h"
 
 #define IDLE_END_NS (2ull * 1000000000ull) /* replay: nothing for 2 s = end */
 
 void dp_worker_stats_add(const struct dp_worker *w, struct dp_stats_totals *t)
 {
-	dp_stats_add(t, dp_conn_tracker_stats(w->trk), dp_conn_flow_stats(w->trk));
+	if (w->trk) {
+		dp_stats_add(t, dp_conn_tracker_stats(w->trk), dp_conn_flow_stats(w->trk));
+	} else {
+		t->conn.packets += __atomic_load_n(&w->rx_packets, __ATOMIC_RELAXED);
+		t->conn.bytes += __atomic_load_n(&w->rx_bytes, __ATOMIC_RELAXED);
+	}
 	t->records_written += __atomic_load_n(&w->outl.records, __ATOMIC_RELAXED);
 	t->records_dropped += __atomic_load_n(&w->outl.dropped, __ATOMIC_RELAXED);
 }
@@ -48,15 +55,49 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void process(struct dp_worker *w, struct rte_mbuf **m, uint16_t n)
+/* The end of a busy loop turn that began at @t0 and received until @t1. */
+static inline void account(struct dp_worker *w, uint64_t t0, uint64_t t1, uint16_t n)
+{
+	uint64_t t2 = rte_rdtsc();
+
+	w->rx_packets += n;
+	if (!w->tsc_first)
+		w->tsc_first = t0;
+	w->tsc_last = t2;
+	w->tsc_busy += t2 - t0;
+	w->tsc_rx += t1 - t0;
+}
+
+/* --io-only: what every packet costs before classification starts. */
+static void process_io(struct dp_worker *w, struct rte_mbuf **m, uint16_t n,
+		       uint64_t t0, uint64_t t1)
+{
+	uint64_t bytes = 0;
+
+	for (uint16_t i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(m[i]);
+	rte_pktmbuf_free_bulk(m, n);
+	w->rx_bytes += bytes;
+	account(w, t0, t1, n);
+}
+
+static void process(struct dp_worker *w, struct rte_mbuf **m, uint16_t n,
+		    uint64_t t0, uint64_t t1)
 {
 	const uint8_t *frames[DP_WORKER_BURST];
 	uint32_t lens[DP_WORKER_BURST];
 	uint64_t ts[DP_WORKER_BURST];
-	uint64_t t0 = rte_rdtsc(), now = 0;
+	uint64_t now = 0;
 	const struct dp_run *run = w->run;
 	int lin_used = 0;
 
+	if (!w->trk) {
+		process_io(w, m, n, t0, t1);
+		return;
+	}
+	/* Headers on their way while the burst's descriptors are read. */
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(m[i], const void *));
 	for (uint16_t i = 0; i < n; i++) {
 		lens[i] = rte_pktmbuf_pkt_len(m[i]);
 		if (m[i]->nb_segs == 1 || lin_used) {
@@ -82,11 +123,7 @@ static void process(struct dp_worker *w, struct rte_mbuf **m, uint16_t n)
 	dp_conn_burst(w->trk, frames, lens, ts, n);
 	dp_conn_advance(w->trk, ts[n - 1]);
 	rte_pktmbuf_free_bulk(m, n);
-	w->rx_packets += n;
-	if (!w->tsc_first)
-		w->tsc_first = t0;
-	w->tsc_last = rte_rdtsc();
-	w->tsc_busy += w->tsc_last - t0;
+	account(w, t0, t1, n);
 }
 
 /* Pick up a newly published rule set; the old one stays valid until
@@ -125,7 +162,8 @@ static void start(struct dp_worker *w)
 static void finish(struct dp_worker *w)
 {
 	rules_sync(w);
-	dp_conn_drain(w->trk);
+	if (w->trk)
+		dp_conn_drain(w->trk);
 	if (w->out)
 		dp_output_flush(w->out, &w->outl);
 	if (w->rules) {
@@ -134,6 +172,16 @@ static void finish(struct dp_worker *w)
 	}
 	if (w->link)
 		dp_link_offline(w->link, w->slot);
+}
+
+/* Nothing to do until another thread moves: spin, or when the lcores
+ * share CPUs give the CPU to the thread that would move. */
+static inline void idle_wait(const struct dp_run *run)
+{
+	if (run->shared_cpus)
+		sched_yield();
+	else
+		rte_pause();
 }
 
 static int input_ended(struct dp_run *run, uint64_t got, uint64_t *idle_since)
@@ -165,16 +213,23 @@ int dp_worker_main_direct(void *arg)
 
 	start(w);
 	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
-		uint16_t n = rte_eth_rx_burst(run->port, 0, m, DP_WORKER_BURST);
+		uint64_t t0 = rte_rdtsc();
+		uint16_t n = rte_eth_rx_burst(run->port, w->queue, m, DP_WORKER_BURST);
 
-		rules_sync(w);
 		if (n) {
+			uint64_t t1 = rte_rdtsc();
+
 			idle_since = 0;
-			process(w, m, n);
+			rules_sync(w);
+			process(w, m, n, t0, t1);
 		} else if (input_ended(run, w->rx_packets, &idle_since)) {
 			break;
-		} else if (!run->expect_packets) {
-			dp_conn_advance(w->trk, wall_ns());
+		} else {
+			rules_sync(w);
+			if (!run->expect_packets && w->trk)
+				dp_conn_advance(w->trk, wall_ns());
+			if (run->shared_cpus) /* RSS workers sharing CPUs */
+				sched_yield();
 		}
 		rcu_quiescent(w);
 	}
@@ -190,11 +245,12 @@ int dp_worker_main_ring(void *arg)
 
 	start(w);
 	for (;;) {
+		uint64_t t0 = rte_rdtsc();
 		unsigned n = rte_ring_sc_dequeue_burst(w->in, (void **)m, DP_WORKER_BURST, NULL);
 
 		rules_sync(w);
 		if (n) {
-			process(w, m, (uint16_t)n);
+			process(w, m, (uint16_t)n, t0, rte_rdtsc());
 			rcu_quiescent(w);
 			continue;
 		}
@@ -202,20 +258,31 @@ int dp_worker_main_ring(void *arg)
 		if (atomic_load(&run->input_done) || atomic_load(&run->stop))
 			if (rte_ring_empty(w->in))
 				break;
-		if (!run->expect_packets)
+		if (!run->expect_packets && w->trk)
 			dp_conn_advance(w->trk, wall_ns());
-		rte_pause();
+		idle_wait(run);
 	}
 	finish(w);
 	return 0;
 }
 
+/* Worker of a steering hash: its high bits, since the flow tables index
+ * by the low ones (with h % n every table would see one residue only). */
+static inline unsigned steer_to(uint32_t h, unsigned n)
+{
+	return (unsigned)(((uint64_t)h * n) >> 32);
+}
+
 void dp_worker_dispatch(struct dp_run *run, struct dp_worker *const *workers, unsigned n)
 {
 	struct rte_mbuf *m[DP_WORKER_BURST];
+	struct rte_mbuf *out[DP_OPTS_MAX_WORKERS][DP_WORKER_BURST];
+	uint16_t cnt[DP_OPTS_MAX_WORKERS] = { 0 };
 	uint64_t got = 0, idle_since = 0;
+	unsigned rr = 0;
 
 	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
+		uint64_t t0 = rte_rdtsc();
 		uint16_t nb = rte_eth_rx_burst(run->port, 0, m, DP_WORKER_BURST);
 
 		if (!nb) {
@@ -226,19 +293,38 @@ void dp_worker_dispatch(struct dp_run *run, struct dp_worker *const *workers, un
 		idle_since = 0;
 		got += nb;
 		for (uint16_t i = 0; i < nb; i++) {
-			uint32_t h = dp_conn_steer(rte_pktmbuf_mtod(m[i], const uint8_t *),
-						   rte_pktmbuf_data_len(m[i]), run->linktype);
-			struct rte_ring *r = workers[h % n]->in;
+			unsigned k;
 
-			while (rte_ring_sp_enqueue(r, m[i]) != 0) {
+			if (run->io_only) {
+				k = rr;
+				rr = rr + 1 == n ? 0 : rr + 1;
+			} else {
+				k = steer_to(dp_conn_steer(rte_pktmbuf_mtod(m[i], const uint8_t *),
+							   rte_pktmbuf_data_len(m[i]), run->linktype), n);
+			}
+			out[k][cnt[k]++] = m[i];
+		}
+		/* One enqueue per worker and burst, in arrival order. */
+		for (unsigned k = 0; k < n; k++) {
+			struct rte_ring *r = workers[k]->in;
+			unsigned done = 0;
+
+			while (done < cnt[k]) {
+				done += rte_ring_sp_enqueue_burst(r, (void **)out[k] + done,
+								  cnt[k] - done, NULL);
+				if (done == cnt[k])
+					break;
 				if (!run->expect_packets) {
-					run->dispatch_drops++;
-					rte_pktmbuf_free(m[i]);
+					run->dispatch_drops += cnt[k] - done;
+					rte_pktmbuf_free_bulk(out[k] + done, cnt[k] - done);
 					break;
 				}
-				rte_pause(); /* replay is lossless: wait */
+				idle_wait(run); /* replay is lossless: wait */
 			}
+			cnt[k] = 0;
 		}
+		run->dispatched += nb;
+		run->tsc_dispatch += rte_rdtsc() - t0;
 	}
 	atomic_store(&run->input_done, 1);
 }

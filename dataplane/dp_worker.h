@@ -3,10 +3,20 @@
  * dp_worker: the run-to-completion loops. A worker owns one dp_conn tracker
  * and one output handle, in one cache-aligned struct fetched once per loop
  * (l3fwd's lcore_conf). With one worker it polls the port itself; with
- * several, the main lcore polls and steers each packet by a symmetric flow
- * hash onto the owning worker's ring. No locks, allocation or logging in
- * the loops; only counters. Each loop turn reports a quiescent state to
- * the rule set's and the verdict mirror's RCU, under its slot.
+ * several, either each polls its own queue of a port that spreads flows
+ * by symmetric RSS (both directions of a connection hash alike), or the
+ * main lcore polls the one queue and steers each packet by a symmetric
+ * flow hash onto the owning worker's ring, a burst per worker at a time.
+ * With --io-only (no tracker) the same loops receive, count and free, and
+ * the dispatcher deals packets round-robin: the I/O ceiling.
+ * No locks, allocation or logging in the loops; only counters. Each loop
+ * turn reports a quiescent state to the rule set's and the verdict
+ * mirror's RCU, under its slot.
+ *
+ * Cycle accounting (rte_rdtsc): a loop turn that got packets counts as
+ * busy from before its rte_eth_rx_burst (or ring dequeue) to after their
+ * mbufs are freed; tsc_rx is the receive part of that. The dispatcher
+ * keeps its own busy cycles in struct dp_run.
  * dp_worker_stats_add may run on any thread while the worker runs (relaxed
  * reads, see dp_stats.h).
  */
@@ -35,7 +45,12 @@ struct dp_run {
 	int linktype;
 	int ts_off;               /* net_pcap rx timestamp (us) dynfield, -1 none */
 	uint64_t ts_flag;
+	int io_only;              /* no processing: receive, count, free */
+	int rss;                  /* workers poll queues 0..n-1 of an RSS port */
+	int shared_cpus;          /* more lcores than CPUs: yield when idle */
 	uint64_t dispatch_drops;  /* live mode: worker ring full */
+	uint64_t dispatched;      /* dispatcher: packets received */
+	uint64_t tsc_dispatch;    /* dispatcher: busy cycles (rx, steer, enqueue) */
 };
 
 struct dp_worker {
@@ -48,8 +63,11 @@ struct dp_worker {
 	struct dp_link *link;          /* NULL: no control plane */
 	const struct dp_rules_db *db;  /* the rule set in use */
 	uint32_t slot;                 /* RCU thread ids and scratch slot */
+	uint16_t queue;                /* rx queue polled (direct mode) */
 	uint64_t rx_packets;
-	uint64_t tsc_busy;             /* cycles spent processing bursts */
+	uint64_t rx_bytes;             /* --io-only (the tracker counts otherwise) */
+	uint64_t tsc_busy;             /* cycles of loop turns that got packets */
+	uint64_t tsc_rx;               /* ... of which receiving (rx burst, dequeue) */
 	uint64_t tsc_first, tsc_last;
 	uint8_t linbuf[65536] __rte_aligned(64); /* multi-segment packets */
 } __rte_cache_aligned;
@@ -60,7 +78,9 @@ void dp_worker_stats_add(const struct dp_worker *w, struct dp_stats_totals *t);
 /* Record callback for dp_conn_params (ctx = struct dp_worker *). */
 void dp_worker_on_record(void *ctx, const struct dp_conn_record *r);
 
-/* Single worker: poll port queue 0 until the input ends or stop. */
+/* Poll port queue w->queue until the input ends or stop: the single
+ * worker, or (lcore entry, arg = struct dp_worker *) each worker of an
+ * RSS port. */
 int dp_worker_main_direct(void *arg);
 /* Several workers: lcore entry (arg = struct dp_worker *). */
 int dp_worker_main_ring(void *arg);

@@ -82,6 +82,37 @@ grep -q 'smtp connections' "$T/err" || { echo "FAIL: no summary line on stderr";
 expect 0 "" -- --no-huge --no-shconf --no-pci -l 0 --log-level=4 -- --pcap "$T/ok.pcap" --eve "$T/eal.ndjson"
 cmp -s "$T/ok.ndjson" "$T/eal.ndjson" || { echo "FAIL: DPDK form gives other records"; fail=1; }
 
+# The figures the benchmark reads (bench/README.md).
+for k in gbps smtp_connections_per_s cycles_per_packet rx_cycles_per_packet state_bytes_per_conn \
+         hot_bytes_per_flow flows_active_peak memory_resident_bytes tsc_hz; do
+  grep -q "\"$k\":" "$T/stats.json" || { echo "FAIL: stats.json lacks $k"; fail=1; }
+done
+grep -q '"io_only":false' "$T/stats.json" || { echo "FAIL: stats.json lacks io_only false"; fail=1; }
+
+# --io-only: the same receive path with no processing (the I/O ceiling).
+# Options asking for processing make no sense with it: usage errors.
+expect 2 "io-only: --eve makes no sense" -- --pcap "$T/ok.pcap" --io-only --eve "$T/x.ndjson"
+expect 2 "io-only: --rules makes no sense" -- --pcap "$T/ok.pcap" --io-only --rules "$RULES"
+expect 2 "io-only: --control makes no sense" -- --pcap "$T/ok.pcap" --io-only --control "$T/s"
+expect 2 "io-only: --max-flows makes no sense" -- --pcap "$T/ok.pcap" --io-only --max-flows 10
+expect 2 "io-only: --smtp-ports makes no sense" -- --pcap "$T/ok.pcap" --smtp-ports 25 --io-only
+expect 2 "io-only: --check-rules makes no sense" -- --io-only --check-rules "$RULES"
+grep -q -- "--io-only" <("$DP" --help) || { echo "FAIL: --help does not list --io-only"; fail=1; }
+expect 0 "" -- --pcap "$T/ok.pcap" --io-only --stats-json "$T/io.json"
+grep -q '"io_only":true' "$T/io.json" || { echo "FAIL: io-only stats lack io_only true"; fail=1; }
+for k in packets bytes elapsed_s mpps gbps cycles_per_packet; do
+  grep -q "\"$k\":" "$T/io.json" || { echo "FAIL: io-only stats lack $k"; fail=1; }
+done
+for k in packets bytes; do
+  a=$(grep -o "\"$k\":[0-9]*" "$T/stats.json"); b=$(grep -o "\"$k\":[0-9]*" "$T/io.json")
+  [ "$a" = "$b" ] || { echo "FAIL: io-only counts $b, the full run $a"; fail=1; }
+done
+grep -q '"smtp_connections":0' "$T/io.json" || { echo "FAIL: io-only classified something"; fail=1; }
+grep -q 'io-only' "$T/err" || { echo "FAIL: io-only summary line does not say so"; fail=1; }
+expect 0 "" -- --pcap "$T/ok.pcap" --io-only --workers 2 --stats-json "$T/io2.json"
+a=$(grep -o '"packets":[0-9]*' "$T/stats.json"); b=$(grep -o '"packets":[0-9]*' "$T/io2.json")
+[ "$a" = "$b" ] || { echo "FAIL: io-only --workers 2 counts $b, want $a"; fail=1; }
+
 # Several workers: the same records, in some order.
 expect 0 "" -- --pcap "$T/ok.pcap" --eve "$T/w2.ndjson" --workers 2
 if ! diff <(sort "$T/ok.ndjson") <(sort "$T/w2.ndjson") >/dev/null; then

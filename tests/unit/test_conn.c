@@ -929,6 +929,51 @@ static void test_reuse(void)
 	dp_conn_tracker_free(t);
 }
 
+/*
+ * Lookups are made for a whole burst before its packets are handled: a
+ * flow evicted by an earlier packet of the same burst (its slot then
+ * holding another flow) must not receive a later packet meant for it.
+ * Capacity 2: burst 1 = SYN A; burst 2 = SYN B, SYN C (evicts A), SYN+ACK
+ * for A, which must make a new flow A (evicting B), not land on C.
+ */
+static void test_burst_stale(void)
+{
+	struct dp_conn_tracker *t = tracker("stale lookup within a burst", 2, NULL);
+	static const uint8_t srv[16] = { 192, 0, 2, 1 };
+	static uint8_t frames[4][128];
+	uint8_t cli[3][16] = { { 10, 0, 0, 1 }, { 10, 0, 0, 2 }, { 10, 0, 0, 3 } };
+	const uint8_t *fr[4];
+	uint32_t lens[4];
+	uint64_t ts[4];
+	const struct dp_flow_stats *fs;
+
+	if (!t)
+		return;
+	for (int i = 0; i < 4; i++) {
+		int a = i == 3 ? 0 : i; /* A, B, C, then A's server */
+		struct tcpseg sg = {
+			.family = 4, .src = i == 3 ? srv : cli[a], .dst = i == 3 ? cli[a] : srv,
+			.sport = i == 3 ? 25 : 40000, .dport = i == 3 ? 40000 : 25,
+			.seq = 1000u * (uint32_t)(i + 1), .ack = i == 3 ? 1001 : 0,
+			.flags = i == 3 ? (F_SYN | F_ACK) : F_SYN,
+		};
+
+		lens[i] = tcp_frame(frames[i], &sg);
+		fr[i] = frames[i];
+		ts[i] = 1700000000ull * SEC + (uint64_t)i * 1000;
+	}
+	dp_conn_burst(t, fr, lens, ts, 1);
+	dp_conn_burst(t, fr + 1, lens + 1, ts + 1, 3);
+	fs = dp_conn_flow_stats(t);
+	CHECK_EQ_INT(fs->created, 4);
+	CHECK_EQ_INT(fs->evicted[DP_FLOW_CLS_HALF_OPEN], 2);
+	CHECK_EQ_INT(fs->active, 2);
+	check_accounting(t, 0);
+	dp_conn_drain(t);
+	CHECK_EQ_INT(nrecs, 0);
+	dp_conn_tracker_free(t);
+}
+
 /* Fragments, ARP and UDP are counted and never make a flow. */
 static void test_not_tcp(void)
 {
@@ -1157,6 +1202,7 @@ int main(void)
 	test_syn_flood();
 	test_timeout();
 	test_reuse();
+	test_burst_stale();
 	test_not_tcp();
 	test_connect_only();
 	test_limits();

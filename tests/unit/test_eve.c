@@ -8,8 +8,11 @@
  * timestamps, the truncation markers, and too-small buffers. Every line is
  * also run through a small strict JSON + UTF-8 checker. Single-threaded.
  */
+#include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <mxscreen/anomaly.h>
 
@@ -706,9 +709,58 @@ static void test_checker(void)
 		CHECK(!valid_line(bad[i], strlen(bad[i])));
 }
 
+/* Timestamps and IPv4 addresses are written by hand: they must be what
+ * gmtime_r + strftime and inet_ntop write, over the whole uint64_t ns
+ * range (leap days, century years, the last representable instant). */
+static void test_times_addrs(void)
+{
+	static const uint64_t edges[] = {
+		0, 999, 86399999999999ull, 951782400ull * 1000000000ull /* 2000-02-29 */,
+		4107456000ull * 1000000000ull /* 2100-02-28 */,
+		4107542400ull * 1000000000ull /* 2100-03-01 */,
+		13574563200ull * 1000000000ull /* 2400-02-29 */, UINT64_MAX,
+	};
+	uint64_t x = 88172645463325252ull;
+	uint32_t bad_time = 0, bad_addr = 0;
+
+	check_case = "times and addresses";
+	for (uint32_t i = 0; i < 20000; i++) {
+		char want[64], tmp[40], addr[INET_ADDRSTRLEN];
+		uint64_t ns;
+		struct tm tm;
+		time_t sec;
+		size_t n;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ns = i < sizeof(edges) / sizeof(edges[0]) ? edges[i] : x;
+		base_flow();
+		flow.first_ns = flow.last_ns = ns;
+		memcpy(flow.key.addr[0], &x, 4); /* every octet width */
+		n = dp_eve_format(buf, sizeof(buf), &rec);
+		buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = '\0';
+		sec = (time_t)(ns / 1000000000ull);
+		gmtime_r(&sec, &tm);
+		strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want, sizeof(want), "{\"timestamp\":\"%s.%06lluZ\"", tmp,
+			 (unsigned long long)((ns % 1000000000ull) / 1000));
+		if (strncmp(buf, want, strlen(want)) != 0 ||
+		    !strstr(buf, want + strlen("{\"timestamp\":")))
+			bad_time++;
+		inet_ntop(AF_INET, flow.key.addr[0], addr, sizeof(addr));
+		snprintf(want, sizeof(want), "\"src_ip\":\"%s\",", addr);
+		if (!strstr(buf, want))
+			bad_addr++;
+	}
+	CHECK_EQ_INT(bad_time, 0);
+	CHECK_EQ_INT(bad_addr, 0);
+}
+
 int main(void)
 {
 	test_checker();
+	test_times_addrs();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		test_case(&cases[i]);
 	test_worst_case();

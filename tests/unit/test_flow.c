@@ -4,7 +4,8 @@
  * (with the real hash and with forced clusters that wrap the index, so
  * backward-shift deletion is exercised), capacity and eviction order by
  * class and LRU, touch granularity, expiry by class timeout, drain, the
- * counters, and the create/free edge cases. Keys come from a fixed-seed
+ * counters, bulk lookups against single ones (real, clustered and identical
+ * hashes), and the create/free edge cases. Keys come from a fixed-seed
  * PRNG so failures reproduce. Single-threaded.
  */
 #include <errno.h>
@@ -119,7 +120,7 @@ static void make_key(uint32_t id, struct dp_flow_key *k)
 
 /* How keys map to hashes: the real hash, or forced onto a few home slots
  * at both ends of the index so probe chains are long and wrap around. */
-enum hash_mode { HASH_REAL, HASH_CLUSTER };
+enum hash_mode { HASH_REAL, HASH_CLUSTER, HASH_SAME };
 
 static uint32_t key_hash(const struct dp_flow_key *k, uint32_t id, int mode,
 			 uint32_t nslots)
@@ -132,6 +133,8 @@ static uint32_t key_hash(const struct dp_flow_key *k, uint32_t id, int mode,
 		uint32_t home = (id % 8) < 4 ? nslots - 1 - (id % 4) : id % 4;
 
 		h = (h & ~(nslots - 1)) | home;
+	} else if (mode == HASH_SAME) {
+		h = 0x5eed0007u; /* every key collides: only keys tell apart */
 	}
 	return h;
 }
@@ -183,6 +186,35 @@ static uint32_t verify_all(struct dp_flow_table *t, uint32_t n)
 	return bad;
 }
 
+/* Bulk lookups answer what single ones do: bursts of every size, keys
+ * drawn at random (present and absent, repeats within a burst). */
+static uint32_t verify_bulk(struct dp_flow_table *t, uint32_t n, uint64_t seed)
+{
+	struct dp_flow_key keys[DP_FLOW_BULK_MAX];
+	struct dp_flow *got[DP_FLOW_BULK_MAX];
+	uint32_t hs[DP_FLOW_BULK_MAX], bad = 0, done = 0;
+	uint64_t gen = dp_flow_generation(t);
+
+	while (done < n) {
+		uint32_t m = 1 + (uint32_t)(mix(seed++) % DP_FLOW_BULK_MAX);
+
+		for (uint32_t i = 0; i < m; i++) {
+			uint32_t id = (uint32_t)(mix(seed++) % n);
+
+			make_key(id, &keys[i]);
+			hs[i] = hashes[id];
+		}
+		dp_flow_lookup_bulk(t, keys, hs, m, got);
+		for (uint32_t i = 0; i < m; i++)
+			if (got[i] != dp_flow_lookup(t, &keys[i], hs[i]))
+				bad++;
+		done += m;
+	}
+	if (dp_flow_generation(t) != gen) /* lookups change nothing */
+		bad++;
+	return bad;
+}
+
 struct many_case {
 	const char *name;
 	uint32_t nkeys;
@@ -196,13 +228,16 @@ static const struct many_case many_cases[] = {
 	{ "many keys, roomy table", NKEYS, 3 * NKEYS, HASH_REAL, 2 },
 	/* Chains of ~250 around the wrap point of a 4096-slot index. */
 	{ "clustered hashes, wrapping", 2000, 2000, HASH_CLUSTER, 6 },
+	/* One hash for all: bulk lookups must fall back to the keys. */
+	{ "identical hashes", 300, 300, HASH_SAME, 3 },
 };
 
 static void test_many(const struct many_case *c)
 {
 	struct dp_flow_table *t = table(c->name, c->max_flows, NULL);
-	uint32_t nslots = 2, live = 0, removed = 0, created = 0;
+	uint32_t nslots = 2, live = 0, removed = 0, created = 0, peak = 0;
 	const struct dp_flow_stats *st;
+	uint64_t gen;
 
 	if (!t)
 		return;
@@ -215,12 +250,16 @@ static void test_many(const struct many_case *c)
 
 		make_key(id, &k);
 		hashes[id] = key_hash(&k, id, c->mode, nslots);
+		gen = dp_flow_generation(t);
 		insert_id(t, id, hashes[id], SEC);
+		CHECK(dp_flow_generation(t) != gen);
 		present[id] = 1;
 		live++;
 		created++;
 	}
+	peak = live;
 	CHECK_EQ_INT(verify_all(t, c->nkeys), 0);
+	CHECK_EQ_INT(verify_bulk(t, c->nkeys, 1), 0);
 	for (uint32_t round = 0; round < c->rounds; round++) {
 		/* Remove about half of what is there, in random order. */
 		for (uint32_t i = 0; i < c->nkeys; i++) {
@@ -233,12 +272,15 @@ static void test_many(const struct many_case *c)
 			CHECK(f != NULL);
 			if (!f)
 				continue;
+			gen = dp_flow_generation(t);
 			dp_flow_remove(t, f);
+			CHECK(dp_flow_generation(t) != gen);
 			present[id] = 0;
 			live--;
 			removed++;
 		}
 		CHECK_EQ_INT(verify_all(t, c->nkeys), 0);
+		CHECK_EQ_INT(verify_bulk(t, c->nkeys, 1000 + round), 0);
 		/* Put back a random part of the missing ones. */
 		for (uint32_t id = 0; id < c->nkeys; id++) {
 			if (present[id] || (rnd() % 3) == 0)
@@ -247,13 +289,17 @@ static void test_many(const struct many_case *c)
 			present[id] = 1;
 			live++;
 			created++;
+			if (live > peak)
+				peak = live;
 		}
 		CHECK_EQ_INT(verify_all(t, c->nkeys), 0);
+		CHECK_EQ_INT(verify_bulk(t, c->nkeys, 2000 + round), 0);
 	}
 	st = dp_flow_table_stats(t);
 	CHECK_EQ_INT(st->created, created);
 	CHECK_EQ_INT(st->removed, removed);
 	CHECK_EQ_INT(st->active, live);
+	CHECK_EQ_INT(st->active_peak, peak);
 	CHECK_EQ_INT(st->expired, 0);
 	for (int cl = 0; cl < DP_FLOW_CLS_COUNT; cl++)
 		CHECK_EQ_INT(st->evicted[cl], 0);

@@ -67,6 +67,7 @@ static void rec_gap(void *ctx, uint32_t n)
  * the recorder holds a large output buffer. */
 static struct rec the_rec;
 static struct dp_reasm_dir the_dir;
+static struct dp_reasm_window the_win;
 static struct dp_reasm_sink the_sink;
 
 static struct dp_reasm_dir *fresh(const char *name)
@@ -74,7 +75,8 @@ static struct dp_reasm_dir *fresh(const char *name)
 	check_case = name;
 	memset(&the_rec, 0, sizeof(the_rec));
 	memset(&the_dir, 0x5a, sizeof(the_dir)); /* init must not rely on 0 */
-	dp_reasm_init(&the_dir);
+	memset(&the_win, 0x5a, sizeof(the_win));
+	dp_reasm_init(&the_dir, &the_win);
 	the_sink.data = rec_data;
 	the_sink.gap = rec_gap;
 	the_sink.ctx = &the_rec;
@@ -645,6 +647,41 @@ static void t_ack(void)
 	CHECK_EQ_INT(d->started, 0);
 }
 
+/* Reuse of a direction and its window (a connection slot's next
+ * connection): whatever the last stream left buffered must not leak into
+ * the next one, and zeroed memory is a valid starting point. */
+static void t_reinit(void)
+{
+	static struct dp_reasm_dir z;
+	static struct dp_reasm_window zw;
+	struct dp_reasm_dir *d = fresh("reinit after bytes were left buffered");
+
+	dp_reasm_syn(d, 0);
+	seg_str(d, 10, "later");               /* held: 1..9 never arrive */
+	CHECK(d->buffered == 5);
+	dp_reasm_reinit(d, &the_win);
+	memset(&the_rec, 0, sizeof(the_rec));
+	CHECK_EQ_INT(d->buffered, 0);
+	dp_reasm_syn(d, DP_REASM_WINDOW);
+	/* The window slots "later" held: stale bits would read as held
+	 * bytes (a false conflict, and the new ones never delivered). */
+	seg_str(d, DP_REASM_WINDOW + 10, "XY");
+	CHECK_EQ_INT(d->buffered, 2);
+	seg_str(d, DP_REASM_WINDOW + 1, "abcdefghi");
+	CHECK(out_is_str("abcdefghiXY"));
+	CHECK_EQ_INT(d->anomalies, 0);
+	CHECK_EQ_INT(d->buffered, 0);
+
+	check_case = "reinit of zeroed memory";
+	memset(&the_rec, 0, sizeof(the_rec));
+	dp_reasm_reinit(&z, &zw);
+	dp_reasm_syn(&z, 7);
+	dp_reasm_segment(&z, 10, (const uint8_t *)"c", 1, 0, &the_sink);
+	dp_reasm_segment(&z, 8, (const uint8_t *)"ab", 2, 0, &the_sink);
+	CHECK(out_is_str("abc"));
+	CHECK(z.w == &zw);
+}
+
 int main(void)
 {
 	size_t i;
@@ -662,5 +699,6 @@ int main(void)
 	t_huge();
 	t_null_gap_sink();
 	t_ack();
+	t_reinit();
 	CHECK_DONE();
 }

@@ -1012,6 +1012,10 @@ static void run_script(struct dp_smtp_session *s, const struct smtp_case *c,
 	uint32_t rng = seed * 2654435761u + 1;
 	unsigned i;
 
+	/* dp_smtp_init must not depend on what the memory held before: it
+	 * leaves strings and arrays uncleared. One fill for every run keeps
+	 * the record comparisons below byte-exact. */
+	memset(s, 0xa5, sizeof(*s));
 	dp_smtp_init(s, &p);
 	for (i = 0; i < MAX_STEPS && c->steps[i].kind != STEP_END; i++) {
 		if (c->steps[i].kind == STEP_GAP)
@@ -1095,8 +1099,16 @@ static void check_record(const struct dp_smtp_session *s, const struct smtp_case
 		c->extra(s);
 }
 
-/* The record is everything before the parser state. */
-#define RECORD_SIZE offsetof(struct dp_smtp_session, probing)
+/* The record: the scalars before the parser state, and the strings and
+ * arrays from helo up to the line buffers. */
+static int record_differs(const struct dp_smtp_session *a, const struct dp_smtp_session *b)
+{
+	size_t s0 = offsetof(struct dp_smtp_session, probing);
+	size_t a0 = offsetof(struct dp_smtp_session, helo);
+	size_t a1 = offsetof(struct dp_smtp_session, line_buf);
+
+	return memcmp(a, b, s0) != 0 || memcmp((const char *)a + a0, (const char *)b + a0, a1 - a0) != 0;
+}
 
 static struct dp_smtp_session whole, chunked, again;
 
@@ -1123,7 +1135,7 @@ static int run_case(const struct smtp_case *c)
 		check_case = label;
 		run_script(&chunked, c, seeds[i]);
 		check_record(&chunked, c);
-		CHECK(memcmp(&chunked, &whole, RECORD_SIZE) == 0);
+		CHECK(!record_differs(&chunked, &whole));
 	}
 	return 1 + (int)i;
 }
