@@ -468,7 +468,7 @@ static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
 		conn_mirror(f, c, dir);
 	}
 	/* Most ACKs cover nothing new: settled on the flow's own lines. */
-	if (ack && f->conn && !conn_of(t, f)->smtp.tls && dp_reasm_ack_pending(&conn_of(t, f)->r[!dir], p->ack))
+	if (ack && f->conn && ack_pending(f, !dir, p->ack))
 		peer_acked(t, f, p->ack, !dir);
 	if (p->tcp_flags & DP_TCP_RST) {
 		f->flags |= DP_FLOW_F_RST;

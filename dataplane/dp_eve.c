@@ -10,6 +10,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include <mxscreen/field.h>
 #include <mxscreen/verdict.h>
@@ -107,6 +110,34 @@ static inline int plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/* Length of the run of plain bytes at @s (at most @n), 16 at a time. */
+static size_t plain_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+#if defined(__SSE2__)
+	const __m128i lo = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		/* Signed: bytes >= 0x80 are negative, so "> 0x1f" also
+		 * rules out everything but ASCII from 0x20 up. */
+		__m128i ok = _mm_cmpgt_epi8(v, lo);
+		__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(v, del),
+					   _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+							_mm_cmpeq_epi8(v, bslash)));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(bad, ok));
+
+		if (m != 0xffff)
+			return i + (size_t)__builtin_ctz(~m);
+	}
+#endif
+	while (i < n && plain(s[i]))
+		i++;
+	return i;
+}
+
 static void put_str(struct out *o, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -121,10 +152,8 @@ static void put_str(struct out *o, const char *str, size_t n)
 			put(o, e, 2);
 			i++;
 		} else if (c >= 0x20 && c < 0x7f) {
-			size_t j = i + 1;
+			size_t j = i + 1 + plain_run(s + i + 1, n - i - 1);
 
-			while (j < n && plain(s[j]))
-				j++;
 			put(o, str + i, j - i);
 			i = j;
 		} else if (c >= 0x80 && (u = utf8_len(s + i, n - i))) {

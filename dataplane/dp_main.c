@@ -2,7 +2,9 @@
 /*
  * mxscreen-dp entry point: options, EAL set-up (its own EAL arguments when
  * none are given: a net_pcap vdev over --pcap, --no-huge when no hugepages
- * are free, --in-memory), port and worker start, totals at exit.
+ * are free, --in-memory), port start (one queue per worker with symmetric
+ * RSS where the port has it), worker start (without trackers for
+ * --io-only), totals at exit.
  * Main thread, except the control link's callbacks (link_snapshot,
  * link_reload: the link thread; reload_done: the reloader thread).
  * Exit status: 0 ok, 1 runtime failure, 2 bad option or input file.
