@@ -5,11 +5,19 @@
  * are free, --in-memory), port start (one queue per worker with symmetric
  * RSS where the port has it), worker start (without trackers for
  * --io-only), totals at exit.
+ * --inline A,B: mxs_inline_prepare() (bpf/mxs_inline_load.h) before the
+ * EAL starts (and the program's SMTP ports, when mxscreend has not set
+ * them: dp_inline.h), then one af_xdp vdev per interface (queue 0 only, the PMD
+ * loads and attaches the inline XDP program itself) and one worker that
+ * forwards between them. At exit the inline ports are stopped but not
+ * closed: closing would detach the program, and with it attached and no
+ * socket bound the kernel forwards everything itself (fail open).
  * Main thread, except the control link's callbacks (link_snapshot,
  * link_reload: the link thread; reload_done: the reloader thread).
  * Exit status: 0 ok, 1 runtime failure, 2 bad option or input file.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -20,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -29,19 +38,24 @@
 #include <rte_mbuf_dyn.h>
 
 #include "dp_capture.h"
+#include "dp_inline.h"
 #include "dp_link.h"
 #include "dp_opts.h"
 #include "dp_reload.h"
 #include "dp_rules.h"
 #include "dp_stats.h"
 #include "dp_worker.h"
+#include "mxs_inline_load.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 #define VDEV_NAME "net_pcap_mxs0"
+#define INLINE_VDEV "net_af_xdp_mxs"   /* + 0 (outside), 1 (inside) */
+#define INLINE_OBJ_ENV "MXSCREEN_INLINE_OBJ" /* overrides the object's path */
 #define RING_SIZE 1024u
 
 static struct dp_run run = { .ts_off = -1 };
+static const char *run_inline_obj; /* --inline: the XDP object the PMD loads */
 static struct dp_reload *reload;
 static struct dp_link *ctl_link;
 /* What the link thread reads for its snapshots: @reload and the rest are
@@ -215,7 +229,8 @@ static void build_eal_args(struct eal_args *e, char **user, int nuser,
 		/* --no-huge implies legacy memory, which EAL refuses with
 		 * --in-memory; --no-shconf leaves no files behind either. */
 		/* mbufs (8191 + 1024 a worker, 2.3 KB each) and rings. */
-		mem_mb = 96 + 3 * (long)o->workers + (o->control ? 48 : 0);
+		mem_mb = 96 + 3 * (long)o->workers + (o->control ? 48 : 0) +
+			 (o->inline_if[0] ? 32 : 0);
 		if (hugepages_free_mb() >= (unsigned long)mem_mb) {
 			eal_add(e, "--in-memory");
 		} else {
@@ -229,7 +244,45 @@ static void build_eal_args(struct eal_args *e, char **user, int nuser,
 		eal_add(e, "--vdev");
 		eal_add(e, eal_fmt(e, VDEV_NAME ",rx_pcap=%s", o->pcap));
 	}
+	if (o->inline_if[0]) {
+		for (int i = 0; i < 2; i++) {
+			eal_add(e, "--vdev");
+			eal_add(e, eal_fmt(e, INLINE_VDEV "%d,iface=%s,start_queue=0,queue_count=1,"
+					   "xdp_prog=%s", i, o->inline_if[i], run_inline_obj));
+		}
+	}
 	e->argv[e->argc] = NULL;
+}
+
+/* --inline: the object, the maps and the ports, before the EAL starts.
+ * Any failure is a usage error (a wrong interface, no bpffs, a foreign
+ * XDP program on a port) except out-of-memory and the like. */
+static void inline_prepare(const struct dp_opts *o)
+{
+	const char *env = getenv(INLINE_OBJ_ENV);
+	char err[512];
+	int ifx[2], r;
+
+	if (env && *env)
+		run_inline_obj = env;
+	else if (access(MXS_INLINE_BPF_OBJ, R_OK) == 0)
+		run_inline_obj = MXS_INLINE_BPF_OBJ;
+	else
+		run_inline_obj = MXS_INLINE_BPF_OBJ_BUILD;
+	if (strpbrk(run_inline_obj, ",=") || strlen(run_inline_obj) > PATH_MAX)
+		die(EXIT_USAGE, "--inline: %s: paths with ',' or '=' cannot be passed to the af_xdp PMD",
+		    run_inline_obj);
+	for (int i = 0; i < 2; i++) {
+		ifx[i] = (int)if_nametoindex(o->inline_if[i]);
+		if (!ifx[i])
+			die(EXIT_USAGE, "--inline: %s: no such interface", o->inline_if[i]);
+	}
+	r = mxs_inline_prepare(run_inline_obj, o->bpf_pin_dir, ifx[0], ifx[1], err, sizeof(err));
+	if (r < 0)
+		die(r == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE, "--inline: %s", err);
+	r = dp_inline_smtp_ports(o->bpf_pin_dir, o->smtp_ports, o->n_smtp_ports, err, sizeof(err));
+	if (r < 0)
+		die(EXIT_RUNTIME, "--inline: %s", err);
 }
 
 /* TCP over IPv4 and IPv6: what symmetric RSS must hash. */
@@ -385,7 +438,7 @@ int main(int argc, char **argv)
 		if (dp_rules_load(&rp, &rules, err, sizeof(err)) < 0)
 			die(EXIT_USAGE, "%s", err);
 	}
-	if (!o.pcap && sep < 0)
+	if (!o.pcap && !o.inline_if[0] && sep < 0)
 		die(EXIT_USAGE, "nothing to read: give --pcap FILE, or EAL options with ports before --");
 	if (o.pcap) {
 		if (strpbrk(o.pcap, ",="))
@@ -399,6 +452,8 @@ int main(int argc, char **argv)
 	}
 	run.linktype = ci.linktype;
 	run.io_only = o.io_only;
+	if (o.inline_if[0])
+		inline_prepare(&o);
 	build_eal_args(&eal, argv, sep < 0 ? 1 : sep, &o);
 	if (rte_eal_init(eal.argc, eal.argv) < 0)
 		die(EXIT_RUNTIME, "EAL init failed: %s", rte_strerror(rte_errno));
@@ -416,6 +471,16 @@ int main(int argc, char **argv)
 	if (o.pcap) {
 		if (rte_eth_dev_get_port_by_name(VDEV_NAME, &run.port) != 0)
 			die(EXIT_RUNTIME, "pcap port %s not found", VDEV_NAME);
+	} else if (o.inline_if[0]) {
+		for (int i = 0; i < 2; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), INLINE_VDEV "%d", i);
+			if (rte_eth_dev_get_port_by_name(name, &run.inline_port[i]) != 0)
+				die(EXIT_RUNTIME, "--inline: af_xdp port on %s not created (see the EAL's messages)",
+				    o.inline_if[i]);
+		}
+		run.port = run.inline_port[0];
 	} else {
 		if (rte_eth_dev_count_avail() == 0)
 			die(EXIT_USAGE, "no ports: the EAL options found no device");
@@ -424,7 +489,8 @@ int main(int argc, char **argv)
 	if (o.workers > 1 && rte_lcore_count() < o.workers + 1)
 		die(EXIT_USAGE, "--workers %u needs %u lcores, the EAL has %u",
 		    o.workers, o.workers + 1, rte_lcore_count());
-	pool = rte_pktmbuf_pool_create("mxs_mbuf", 8191 + o.workers * RING_SIZE, 256, 0,
+	pool = rte_pktmbuf_pool_create("mxs_mbuf", (o.inline_if[0] ? 16383 : 8191) +
+				       o.workers * RING_SIZE, 256, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (!pool)
 		die(EXIT_RUNTIME, "mbuf pool: %s", rte_strerror(rte_errno));
@@ -459,8 +525,12 @@ int main(int argc, char **argv)
 	}
 	atomic_store_explicit(&workers_ready, o.workers, memory_order_release);
 	port_start(run.port, pool, &o);
+	if (o.inline_if[0])
+		port_start(run.inline_port[1], pool, &o);
 
-	if (o.workers == 1) {
+	if (o.inline_if[0]) {
+		dp_worker_main_inline(w[0]);
+	} else if (o.workers == 1) {
 		dp_worker_main_direct(w[0]);
 	} else {
 		unsigned lc, i = 0;
@@ -514,12 +584,25 @@ int main(int argc, char **argv)
 	if (o.stats_json && (r = dp_stats_write_json(o.stats_json, &tot)) < 0)
 		die(EXIT_RUNTIME, "--stats-json %s: %s", o.stats_json, strerror(-r));
 	dp_stats_summary(stderr, &tot);
+	if (o.inline_if[0])
+		fprintf(stderr, "inline: %s->%s forwarded %" PRIu64 " tx-full drops %" PRIu64
+			", %s->%s forwarded %" PRIu64 " tx-full drops %" PRIu64 "\n",
+			o.inline_if[0], o.inline_if[1], w[0]->inline_tx[1], w[0]->inline_tx_drops[1],
+			o.inline_if[1], o.inline_if[0], w[0]->inline_tx[0], w[0]->inline_tx_drops[0]);
 	dp_reload_destroy(reload);
 	dp_link_destroy(ctl_link);
 	for (unsigned i = 0; i < o.workers; i++) {
 		dp_conn_tracker_free(w[i]->trk);
 		rte_ring_free(w[i]->in);
 		free(w[i]);
+	}
+	if (o.inline_if[0]) {
+		/* No close, no EAL cleanup (22.11's closes nothing, but a later
+		 * one would): the program stays on both ports and, once our
+		 * sockets are gone with the process, forwards everything. */
+		rte_eth_dev_stop(run.inline_port[0]);
+		rte_eth_dev_stop(run.inline_port[1]);
+		return 0;
 	}
 	rte_eth_dev_stop(run.port);
 	rte_eth_dev_close(run.port);

@@ -16,6 +16,7 @@ const char *dp_opts_usage(void)
 {
 	return "usage: mxscreen-dp --pcap FILE [options]\n"
 	       "       mxscreen-dp [EAL options] -- [--pcap FILE] [options]\n"
+	       "       mxscreen-dp --inline OUTSIDE_IF,INSIDE_IF [options]\n"
 	       "options:\n"
 	       "  --pcap FILE          replay a pcap or pcapng capture (net_pcap vdev)\n"
 	       "  --eve PATH           write one NDJSON record per SMTP connection (- = stdout)\n"
@@ -31,6 +32,14 @@ const char *dp_opts_usage(void)
 	       "                       full classification is measured against (same PMD,\n"
 	       "                       burst loop, workers and figures; with --eve, --rules,\n"
 	       "                       --control, --max-flows or --smtp-ports: usage error)\n"
+	       "  --inline OUT,IN      transparent L2 bump between interfaces OUT and IN (AF_XDP\n"
+	       "                       ports built here, no EAL options needed): SMTP-port packets\n"
+	       "                       are classified and sent on unchanged out of the other\n"
+	       "                       interface, the rest is forwarded by the XDP program\n"
+	       "                       (bpf/mxscreen_inline.bpf.o), which fails open when\n"
+	       "                       mxscreen-dp is not running; with --pcap, --io-only or\n"
+	       "                       --workers > 1: usage error\n"
+	       "  --bpf-pin-dir DIR    maps shared with mxscreend (default " DP_OPTS_PIN_DIR ")\n"
 	       "  --help               this text\n"
 	       "exit status: 0 ok, 1 runtime failure, 2 bad option or input file\n";
 }
@@ -74,10 +83,36 @@ bad:
 	return -EINVAL;
 }
 
+/* "A,B": two distinct interface names, neither with ',' or '='. */
+static int parse_inline(const char *s, struct dp_opts *o, char *err, size_t errlen)
+{
+	char *comma;
+	size_t la;
+
+	if (strlen(s) >= sizeof(o->inline_buf) || strchr(s, '='))
+		goto bad;
+	strcpy(o->inline_buf, s);
+	comma = strchr(o->inline_buf, ',');
+	if (!comma || strchr(comma + 1, ','))
+		goto bad;
+	*comma = '\0';
+	la = strlen(o->inline_buf);
+	if (!la || la >= 16 || !comma[1] || strlen(comma + 1) >= 16 ||
+	    strcmp(o->inline_buf, comma + 1) == 0)
+		goto bad;
+	o->inline_if[0] = o->inline_buf;
+	o->inline_if[1] = comma + 1;
+	return 0;
+bad:
+	snprintf(err, errlen, "--inline: '%s' is not OUTSIDE_IF,INSIDE_IF (two distinct interface names)",
+		 s);
+	return -EINVAL;
+}
+
 int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t errlen)
 {
 	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_WORKERS, O_HELP,
-	       O_RULES, O_CHECK_RULES, O_CONTROL, O_IO_ONLY };
+	       O_RULES, O_CHECK_RULES, O_CONTROL, O_IO_ONLY, O_INLINE, O_PIN_DIR };
 	static const struct option lopts[] = {
 		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "eve", required_argument, NULL, O_EVE },
@@ -90,10 +125,12 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 		{ "check-rules", required_argument, NULL, O_CHECK_RULES },
 		{ "control", required_argument, NULL, O_CONTROL },
 		{ "io-only", no_argument, NULL, O_IO_ONLY },
+		{ "inline", required_argument, NULL, O_INLINE },
+		{ "bpf-pin-dir", required_argument, NULL, O_PIN_DIR },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *flows_opt = NULL, *ports_opt = NULL;
-	int c;
+	int c, pin_opt = 0;
 	uint64_t v;
 
 	memset(o, 0, sizeof(*o));
@@ -101,6 +138,7 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 	o->n_smtp_ports = sizeof(default_ports) / sizeof(default_ports[0]);
 	o->max_flows = 1000000;
 	o->workers = 1;
+	o->bpf_pin_dir = DP_OPTS_PIN_DIR;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", lopts, NULL)) != -1) {
@@ -152,6 +190,19 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 		case O_IO_ONLY:
 			o->io_only = 1;
 			break;
+		case O_INLINE:
+			if (parse_inline(optarg, o, err, errlen))
+				return -EINVAL;
+			break;
+		case O_PIN_DIR:
+			if (!*optarg || strpbrk(optarg, ",")) {
+				snprintf(err, errlen, "--bpf-pin-dir: '%s' is not a usable directory name",
+					 optarg);
+				return -EINVAL;
+			}
+			o->bpf_pin_dir = optarg;
+			pin_opt = 1;
+			break;
 		case O_HELP:
 			o->help = 1;
 			return 0;
@@ -178,6 +229,18 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 			snprintf(err, errlen, "--io-only: %s makes no sense without processing", bad);
 			return -EINVAL;
 		}
+	}
+	if (o->inline_if[0]) {
+		const char *bad = o->pcap ? "--pcap" : o->io_only ? "--io-only" :
+				  o->workers > 1 ? "--workers" : NULL;
+
+		if (bad) {
+			snprintf(err, errlen, "%s cannot be combined with --inline", bad);
+			return -EINVAL;
+		}
+	} else if (pin_opt) {
+		snprintf(err, errlen, "--bpf-pin-dir is for --inline only");
+		return -EINVAL;
 	}
 	if (o->max_flows < o->workers) {
 		snprintf(err, errlen, "--max-flows %u is less than --workers %u", o->max_flows, o->workers);

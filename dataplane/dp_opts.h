@@ -11,6 +11,7 @@
 
 #define DP_OPTS_MAX_PORTS 64
 #define DP_OPTS_MAX_WORKERS 64
+#define DP_OPTS_PIN_DIR "/sys/fs/bpf/mxscreen"
 
 struct dp_opts {
 	const char *pcap;          /* replay file, NULL: use the EAL's ports */
@@ -24,6 +25,9 @@ struct dp_opts {
 	uint32_t max_flows;        /* all workers together */
 	uint32_t workers;
 	int io_only;               /* receive and free only: the I/O ceiling */
+	const char *inline_if[2];  /* --inline OUTSIDE,INSIDE: NULL when not inline */
+	char inline_buf[64];       /* storage for inline_if */
+	const char *bpf_pin_dir;   /* --bpf-pin-dir (inline), default below */
 	int help;
 };
 

@@ -81,8 +81,8 @@ static void process_io(struct dp_worker *w, struct rte_mbuf **m, uint16_t n,
 	account(w, t0, t1, n);
 }
 
-static void process(struct dp_worker *w, struct rte_mbuf **m, uint16_t n,
-		    uint64_t t0, uint64_t t1)
+/* Classify @n packets; the mbufs stay the caller's. */
+static void classify(struct dp_worker *w, struct rte_mbuf **m, uint16_t n)
 {
 	const uint8_t *frames[DP_WORKER_BURST];
 	uint32_t lens[DP_WORKER_BURST];
@@ -91,10 +91,6 @@ static void process(struct dp_worker *w, struct rte_mbuf **m, uint16_t n,
 	const struct dp_run *run = w->run;
 	int lin_used = 0;
 
-	if (!w->trk) {
-		process_io(w, m, n, t0, t1);
-		return;
-	}
 	/* Headers on their way while the burst's descriptors are read. */
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], const void *));
@@ -122,6 +118,16 @@ static void process(struct dp_worker *w, struct rte_mbuf **m, uint16_t n,
 	}
 	dp_conn_burst(w->trk, frames, lens, ts, n);
 	dp_conn_advance(w->trk, ts[n - 1]);
+}
+
+static void process(struct dp_worker *w, struct rte_mbuf **m, uint16_t n,
+		    uint64_t t0, uint64_t t1)
+{
+	if (!w->trk) {
+		process_io(w, m, n, t0, t1);
+		return;
+	}
+	classify(w, m, n);
 	rte_pktmbuf_free_bulk(m, n);
 	account(w, t0, t1, n);
 }
@@ -230,6 +236,48 @@ int dp_worker_main_direct(void *arg)
 				dp_conn_advance(w->trk, wall_ns());
 			if (run->shared_cpus) /* RSS workers sharing CPUs */
 				sched_yield();
+		}
+		rcu_quiescent(w);
+	}
+	finish(w);
+	return 0;
+}
+
+int dp_worker_main_inline(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp_run *run = w->run;
+	struct rte_mbuf *m[DP_WORKER_BURST];
+
+	start(w);
+	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
+		int got = 0;
+
+		for (unsigned side = 0; side < 2; side++) {
+			unsigned peer = side ^ 1;
+			uint64_t t0 = rte_rdtsc();
+			uint16_t n = rte_eth_rx_burst(run->inline_port[side], 0, m, DP_WORKER_BURST);
+			uint64_t t1;
+			uint16_t sent;
+
+			if (!n)
+				continue;
+			t1 = rte_rdtsc();
+			got = 1;
+			rules_sync(w);
+			classify(w, m, n);
+			/* Unchanged, out of the other port; never wait. */
+			sent = rte_eth_tx_burst(run->inline_port[peer], 0, m, n);
+			w->inline_tx[peer] += sent;
+			if (sent < n) {
+				w->inline_tx_drops[peer] += n - sent;
+				rte_pktmbuf_free_bulk(m + sent, n - sent);
+			}
+			account(w, t0, t1, n);
+		}
+		if (!got) {
+			rules_sync(w);
+			dp_conn_advance(w->trk, wall_ns());
 		}
 		rcu_quiescent(w);
 	}

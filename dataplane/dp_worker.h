@@ -7,6 +7,10 @@
  * by symmetric RSS (both directions of a connection hash alike), or the
  * main lcore polls the one queue and steers each packet by a symmetric
  * flow hash onto the owning worker's ring, a burst per worker at a time.
+ * Inline (--inline): one worker polls rx queue 0 of both ports, classifies
+ * as above and transmits every packet unchanged out of the other port;
+ * what the peer's tx queue does not take is freed and counted (a full tx
+ * ring never stalls rx).
  * With --io-only (no tracker) the same loops receive, count and free, and
  * the dispatcher deals packets round-robin: the I/O ceiling.
  * No locks, allocation or logging in the loops; only counters. Each loop
@@ -48,6 +52,7 @@ struct dp_run {
 	int io_only;              /* no processing: receive, count, free */
 	int rss;                  /* workers poll queues 0..n-1 of an RSS port */
 	int shared_cpus;          /* more lcores than CPUs: yield when idle */
+	uint16_t inline_port[2];  /* --inline: the two ports, each the other's peer */
 	uint64_t dispatch_drops;  /* live mode: worker ring full */
 	uint64_t dispatched;      /* dispatcher: packets received */
 	uint64_t tsc_dispatch;    /* dispatcher: busy cycles (rx, steer, enqueue) */
@@ -69,6 +74,8 @@ struct dp_worker {
 	uint64_t tsc_busy;             /* cycles of loop turns that got packets */
 	uint64_t tsc_rx;               /* ... of which receiving (rx burst, dequeue) */
 	uint64_t tsc_first, tsc_last;
+	uint64_t inline_tx[2];         /* --inline: sent out of inline_port[i] */
+	uint64_t inline_tx_drops[2];   /* --inline: refused by inline_port[i]'s tx */
 	uint8_t linbuf[65536] __rte_aligned(64); /* multi-segment packets */
 } __rte_cache_aligned;
 
@@ -82,6 +89,9 @@ void dp_worker_on_record(void *ctx, const struct dp_conn_record *r);
  * worker, or (lcore entry, arg = struct dp_worker *) each worker of an
  * RSS port. */
 int dp_worker_main_direct(void *arg);
+/* --inline: poll queue 0 of both run->inline_port[], forward to the
+ * other, until stop. */
+int dp_worker_main_inline(void *arg);
 /* Several workers: lcore entry (arg = struct dp_worker *). */
 int dp_worker_main_ring(void *arg);
 /* Several workers: main-lcore dispatcher over @workers. */
