@@ -362,6 +362,13 @@ static void control(struct prom *m, const struct ctl_jnode *c)
 		{ "timeouts", "mxscreen_dns_timeouts_total", COUNTER, "DNS queries timed out." },
 		{ "inflight", "mxscreen_dns_inflight", GAUGE, "DNS queries in flight." },
 		{ "queued", "mxscreen_dns_queued", GAUGE, "DNS queries waiting to be sent." },
+		{ "resent", "mxscreen_dns_resent_total", COUNTER,
+		  "DNS queries sent again (lost, or timed out)." },
+		{ "lost", "mxscreen_dns_lost_total", COUNTER,
+		  "DNS queries deemed lost: overtaken by later answers." },
+		{ "window_cuts", "mxscreen_dns_window_cuts_total", COUNTER,
+		  "DNS loss episodes that halved the send window." },
+		{ "window", "mxscreen_dns_window", GAUGE, "DNS queries the send window allows now." },
 	};
 	static const struct fam issued = { NULL, "mxscreen_verdicts_issued_total", COUNTER,
 					   "Verdicts issued by action." };

@@ -125,6 +125,10 @@ static void dns_stats(struct ctl_jw *w, const char *key, struct ctl_dns *a, stru
 		s.timeouts += t->timeouts;
 		s.inflight += t->inflight;
 		s.queued += t->queued;
+		s.resent += t->resent;
+		s.lost += t->lost;
+		s.window_cuts += t->window_cuts;
+		s.window += t->window;
 	}
 	ctl_jw_obj_open(w, key);
 	ctl_jw_u64(w, "queries", s.queries);
@@ -136,6 +140,10 @@ static void dns_stats(struct ctl_jw *w, const char *key, struct ctl_dns *a, stru
 	ctl_jw_u64(w, "queued", s.queued);
 	ctl_jw_u64(w, "errors", s.errors);
 	ctl_jw_u64(w, "timeouts", s.timeouts);
+	ctl_jw_u64(w, "resent", s.resent);
+	ctl_jw_u64(w, "lost", s.lost);
+	ctl_jw_u64(w, "window_cuts", s.window_cuts);
+	ctl_jw_u64(w, "window", s.window);
 	ctl_jw_obj_close(w);
 }
 

@@ -104,7 +104,7 @@ check "$T/stats.json" "{z['zone'] for z in d['control']['zones']} >= {'bl.mxs.ex
 check "$T/stats.json" "[z for z in d['control']['zones'] if z['zone'] == 'bl.mxs.example'][0]['listed'] > 0"
 check "$T/stats.json" "d['control']['verdicts_issued']['throttle'] + d['control']['verdicts_issued']['tag'] > 0"
 check "$T/stats.json" "d['control']['latency']['count'] > 0 and d['control']['latency']['p99_ms'] >= d['control']['latency']['p50_ms'] > 0"
-check "$T/stats.json" "d['control']['dns']['cache_misses'] > 0"
+check "$T/stats.json" "d['control']['dns']['cache_misses'] > 0 and d['control']['dns']['window'] > 0 and 'lost' in d['control']['dns']"
 check "$T/stats.json" "all(h['on'] for h in d['control']['health'])"
 if [ $BPF = yes ]; then
   check "$T/stats.json" "d['enforcement']['pin_dir'] == '$PIN' and set(d['enforcement']['packets']) == {'none','pass','tag','throttle','drop'}"
