@@ -40,15 +40,14 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc < 0 ? rc : -EINVAL;
 }
 
-/* mkdir -p @dir, which must end up on a bpf filesystem. */
-static int make_pin_dir(const char *dir, char *err, size_t errlen)
+int mxs_pin_dir_make(const char *dir, const char *what, char *err, size_t errlen)
 {
 	char buf[PATH_MAX];
 	struct statfs sfs;
 	size_t n = strlen(dir);
 
 	if (n == 0 || n >= sizeof(buf))
-		return fail(err, errlen, -ENAMETOOLONG, "pin dir '%s'", dir);
+		return fail(err, errlen, -ENAMETOOLONG, "%s '%s'", what, dir);
 	memcpy(buf, dir, n + 1);
 	for (char *p = buf + 1; ; p++) {
 		if (*p != '/' && *p)
@@ -57,15 +56,16 @@ static int make_pin_dir(const char *dir, char *err, size_t errlen)
 
 		*p = '\0';
 		if (mkdir(buf, 0700) && errno != EEXIST)
-			return fail(err, errlen, -errno, "pin dir: creating %s", buf);
+			return fail(err, errlen, -errno, "%s: creating %s", what, buf);
 		*p = c;
 		if (!c)
 			break;
 	}
 	if (statfs(dir, &sfs))
-		return fail(err, errlen, -errno, "pin dir %s", dir);
+		return fail(err, errlen, -errno, "%s %s", what, dir);
 	if ((unsigned long)sfs.f_type != (unsigned long)BPF_FS_MAGIC)
-		return fail(err, errlen, -ENOTSUP, "pin dir %s is not on a bpf filesystem", dir);
+		return fail(err, errlen, -ENOTSUP, "%s %s is not on a bpf filesystem "
+			    "(mount -t bpf bpf /sys/fs/bpf)", what, dir);
 	return 0;
 }
 
@@ -293,7 +293,7 @@ int mxs_inline_prepare(const char *obj_path, const char *pin_dir, int if_a, int 
 	if (!rc)
 		rc = check_port(if_b, err, errlen);
 	if (!rc)
-		rc = make_pin_dir(pin_dir, err, errlen);
+		rc = mxs_pin_dir_make(pin_dir, "pin dir", err, errlen);
 	if (rc)
 		return rc;
 

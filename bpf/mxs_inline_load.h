@@ -86,4 +86,9 @@
 int mxs_inline_prepare(const char *obj_path, const char *pin_dir, int if_a, int if_b,
 		       char *err, size_t errlen);
 
+/* mkdir -p @dir (mode 0700), which must end up on a bpf filesystem: 0, or
+ * -errno with "@what DIR: reason" in @err. Shared with mxscreend's loader
+ * (control/ctl_bpf.c), which names it "bpf_pin_dir". */
+int mxs_pin_dir_make(const char *dir, const char *what, char *err, size_t errlen);
+
 #endif

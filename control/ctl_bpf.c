@@ -43,6 +43,7 @@
 #include <linux/magic.h>
 
 #include "ctl_bpf.h"
+#include "mxs_inline_load.h"
 #include "mxscreen_tc.skel.h"
 #include "mxscreen_xdp.skel.h"
 
@@ -227,35 +228,6 @@ static int pin_prog(int fd, const char *dir, const char *name, char *err, size_t
 	return 0;
 }
 
-/* mkdir -p @dir, which must end up on a bpf filesystem. */
-static int make_pin_dir(const char *dir, char *err, size_t errlen)
-{
-	char buf[PATH_MAX];
-	struct statfs sfs;
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(buf))
-		return fail(err, errlen, -ENAMETOOLONG, "bpf_pin_dir '%s'", dir);
-	memcpy(buf, dir, n + 1);
-	for (char *p = buf + 1; ; p++) {
-		if (*p != '/' && *p)
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return fail(err, errlen, -errno, "bpf_pin_dir: creating %s", buf);
-		*p = c;
-		if (!c)
-			break;
-	}
-	if (statfs(dir, &sfs))
-		return fail(err, errlen, -errno, "bpf_pin_dir %s", dir);
-	if ((unsigned long)sfs.f_type != (unsigned long)BPF_FS_MAGIC)
-		return fail(err, errlen, -ENOTSUP, "bpf_pin_dir %s is not on a bpf filesystem "
-			    "(mount -t bpf bpf /sys/fs/bpf)", dir);
-	return 0;
-}
 
 /* ---- interfaces ---- */
 
@@ -958,7 +930,7 @@ int ctl_bpf_create(const struct ctl_bpf_params *p, struct ctl_bpf **ret_h,
 	lb_reset();
 	old_print = libbpf_set_print(lb_capture);
 
-	rc = make_pin_dir(h->pin_dir, err, errlen);
+	rc = mxs_pin_dir_make(h->pin_dir, "bpf_pin_dir", err, errlen);
 	if (rc)
 		goto fail;
 	{

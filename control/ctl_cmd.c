@@ -83,9 +83,8 @@ static void finish(struct daemon *d, uint64_t client, struct ctl_jw *w)
 	ctl_jw_free(w);
 }
 
-__attribute__((format(printf, 5, 6)))
-static int fail(struct daemon *d, uint64_t client, const struct ctl_jnode *req,
-		const char *status, const char *fmt, ...)
+int ctl_cmd_fail(struct daemon *d, uint64_t client, const struct ctl_jnode *req,
+		 const char *status, const char *fmt, ...)
 {
 	struct ctl_jw w;
 	char msg[512];
@@ -181,11 +180,11 @@ static int req_key(struct daemon *d, uint64_t client, const struct ctl_jnode *re
 	char err[256];
 
 	if (!s) {
-		fail(d, client, req, "bad_request", "addr: missing (an address or CIDR)");
+		ctl_cmd_fail(d, client, req, "bad_request", "addr: missing (an address or CIDR)");
 		return -1;
 	}
 	if (ctl_vtab_parse_key(s, family, plen, addr, err, sizeof(err)) < 0) {
-		fail(d, client, req, "bad_request", "addr: %s", err);
+		ctl_cmd_fail(d, client, req, "bad_request", "addr: %s", err);
 		return -1;
 	}
 	return 0;
@@ -236,19 +235,19 @@ static int cmd_list(struct daemon *d, uint64_t client, const struct ctl_jnode *r
 	struct ctl_jw w;
 
 	if (action == -2)
-		return fail(d, client, req, "bad_request", "action: pass, tag, throttle or drop");
+		return ctl_cmd_fail(d, client, req, "bad_request", "action: pass, tag, throttle or drop");
 	if (limit < 0)
-		return fail(d, client, req, "bad_request", "limit: a number from 1 to %d", LIST_MAX);
+		return ctl_cmd_fail(d, client, req, "bad_request", "limit: a number from 1 to %d", LIST_MAX);
 	if (src && !strcmp(src, "manual"))
 		source = CTL_VTAB_MANUAL;
 	else if (src && !strcmp(src, "policy"))
 		source = CTL_VTAB_POLICY;
 	else if (src || ctl_jget(req, "source"))
-		return fail(d, client, req, "bad_request", "source: policy or manual");
+		return ctl_cmd_fail(d, client, req, "bad_request", "source: policy or manual");
 	total = ctl_vtab_collect(d->vtab, action, source, now, NULL, 0);
 	v = malloc((total ? total : 1) * sizeof(*v));
 	if (!v)
-		return fail(d, client, req, "failed", "out of memory");
+		return ctl_cmd_fail(d, client, req, "failed", "out of memory");
 	n = ctl_vtab_collect(d->vtab, action, source, now, v, total);
 	if (n > total)
 		n = total;
@@ -277,7 +276,7 @@ static int cmd_get(struct daemon *d, uint64_t client, const struct ctl_jnode *re
 	e = is_host_key(family, plen) ? ctl_vtab_match(d->vtab, family, addr, now)
 				      : ctl_vtab_get(d->vtab, family, plen, addr, now);
 	if (!e)
-		return fail(d, client, req, "not_found", "no verdict for %s",
+		return ctl_cmd_fail(d, client, req, "not_found", "no verdict for %s",
 			    ctl_jget_str(req, "addr", ""));
 	begin(&w, req, true);
 	verdict_json(&w, "verdict", e, now);
@@ -301,11 +300,11 @@ static int cmd_add(struct daemon *d, uint64_t client, const struct ctl_jnode *re
 		return 0;
 	action = as ? action_of(as) : -1;
 	if (action <= 0)
-		return fail(d, client, req, "bad_request", "action: pass, tag, throttle or drop");
+		return ctl_cmd_fail(d, client, req, "bad_request", "action: pass, tag, throttle or drop");
 	if (ttl && (ttl->type != CTL_J_NUM || !ttl->is_int || ttl->i < 0 || ttl->i > 10 * 365 * 86400))
-		return fail(d, client, req, "bad_request", "ttl: seconds, 0 to 315360000 (0: never expires)");
+		return ctl_cmd_fail(d, client, req, "bad_request", "ttl: seconds, 0 to 315360000 (0: never expires)");
 	if (strlen(reason) >= sizeof(e.reason))
-		return fail(d, client, req, "bad_request", "reason: longer than %zu bytes",
+		return ctl_cmd_fail(d, client, req, "bad_request", "reason: longer than %zu bytes",
 			    sizeof(e.reason) - 1);
 	e.v.family = (uint8_t)family;
 	e.v.prefix_len = (uint8_t)plen;
@@ -321,16 +320,16 @@ static int cmd_add(struct daemon *d, uint64_t client, const struct ctl_jnode *re
 		old = *cur;
 	rc = ctl_vtab_put(d->vtab, &e, now);
 	if (rc == -ENOSPC)
-		return fail(d, client, req, "failed", "the verdict table is full of manual verdicts");
+		return ctl_cmd_fail(d, client, req, "failed", "the verdict table is full of manual verdicts");
 	if (rc < 0)
-		return fail(d, client, req, "bad_request", "%s: %s", ctl_jget_str(req, "addr", ""),
+		return ctl_cmd_fail(d, client, req, "bad_request", "%s: %s", ctl_jget_str(req, "addr", ""),
 			    strerror(-rc));
 	if (save_manual(d, err, sizeof(err)) < 0) {
 		/* Undo: the table as it was, nothing applied. */
 		ctl_vtab_del(d->vtab, family, plen, e.v.addr, NULL);
 		if (had_old)
 			ctl_vtab_put(d->vtab, &old, now);
-		return fail(d, client, req, "failed", "not added: %s", err);
+		return ctl_cmd_fail(d, client, req, "failed", "not added: %s", err);
 	}
 	mxd_sink(d, &e.v, 1);
 	begin(&w, req, true);
@@ -352,11 +351,11 @@ static int cmd_del(struct daemon *d, uint64_t client, const struct ctl_jnode *re
 		return 0;
 	if (!ctl_vtab_get(d->vtab, family, plen, addr, now) ||
 	    ctl_vtab_del(d->vtab, family, plen, addr, &old) < 0)
-		return fail(d, client, req, "not_found", "no verdict for %s",
+		return ctl_cmd_fail(d, client, req, "not_found", "no verdict for %s",
 			    ctl_jget_str(req, "addr", ""));
 	if (old.source == CTL_VTAB_MANUAL && save_manual(d, err, sizeof(err)) < 0) {
 		ctl_vtab_put(d->vtab, &old, now);
-		return fail(d, client, req, "failed", "not removed: %s", err);
+		return ctl_cmd_fail(d, client, req, "failed", "not removed: %s", err);
 	}
 	sink_delete(d, &old.v);
 	begin(&w, req, true);
@@ -401,14 +400,14 @@ static int cmd_flush(struct daemon *d, uint64_t client, const struct ctl_jnode *
 	struct ctl_jw w;
 
 	if (action == -2)
-		return fail(d, client, req, "bad_request", "action: pass, tag, throttle or drop");
+		return ctl_cmd_fail(d, client, req, "bad_request", "action: pass, tag, throttle or drop");
 	n = ctl_vtab_collect(d->vtab, action, -1, now, NULL, 0);
 	v = malloc((n ? n : 1) * sizeof(*v));
 	gone = malloc((n ? n : 1) * sizeof(*gone));
 	if (!v || !gone) {
 		free(v);
 		free(gone);
-		return fail(d, client, req, "failed", "out of memory");
+		return ctl_cmd_fail(d, client, req, "failed", "out of memory");
 	}
 	n = ctl_vtab_collect(d->vtab, action, -1, now, v, n);
 	for (size_t i = 0; i < n; i++)
@@ -422,7 +421,7 @@ static int cmd_flush(struct daemon *d, uint64_t client, const struct ctl_jnode *
 			ctl_vtab_put(d->vtab, &gone[i], now);
 		free(v);
 		free(gone);
-		return fail(d, client, req, "failed", "nothing removed: %s", err);
+		return ctl_cmd_fail(d, client, req, "failed", "nothing removed: %s", err);
 	}
 	for (size_t i = 0; i < n; i++)
 		sink_delete(d, &gone[i].v);
@@ -452,13 +451,13 @@ static int cmd_top(struct daemon *d, uint64_t client, const struct ctl_jnode *re
 	struct ctl_jw w;
 
 	if (limit < 0)
-		return fail(d, client, req, "bad_request", "limit: a number from 1 to %d", LIST_MAX);
+		return ctl_cmd_fail(d, client, req, "bad_request", "limit: a number from 1 to %d", LIST_MAX);
 	if (!strcmp(by, "score")) {
 		size_t total = ctl_vtab_collect(d->vtab, -1, -1, now, NULL, 0), n;
 		const struct ctl_vtab_entry **v = malloc((total ? total : 1) * sizeof(*v));
 
 		if (!v)
-			return fail(d, client, req, "failed", "out of memory");
+			return ctl_cmd_fail(d, client, req, "failed", "out of memory");
 		n = ctl_vtab_collect(d->vtab, -1, -1, now, v, total);
 		if (n > total)
 			n = total;
@@ -490,7 +489,7 @@ static int cmd_top(struct daemon *d, uint64_t client, const struct ctl_jnode *re
 		return 0;
 	}
 	if (strcmp(by, "drops") && strcmp(by, "throttles"))
-		return fail(d, client, req, "bad_request", "by: score, drops or throttles");
+		return ctl_cmd_fail(d, client, req, "bad_request", "by: score, drops or throttles");
 	{
 		struct ctl_pins_verdict *pv = malloc(PINS_MAX * sizeof(*pv));
 		int action = by[0] == 'd' ? MXS_ACTION_DROP : MXS_ACTION_THROTTLE;
@@ -498,11 +497,11 @@ static int cmd_top(struct daemon *d, uint64_t client, const struct ctl_jnode *re
 		ssize_t n;
 
 		if (!pv)
-			return fail(d, client, req, "failed", "out of memory");
+			return ctl_cmd_fail(d, client, req, "failed", "out of memory");
 		n = ctl_pins_verdicts(d->conf->bpf_pin_dir, action, pv, PINS_MAX, err, sizeof(err));
 		if (n < 0) {
 			free(pv);
-			return fail(d, client, req, "failed", "%s", err);
+			return ctl_cmd_fail(d, client, req, "failed", "%s", err);
 		}
 		qsort(pv, (size_t)n, sizeof(*pv), by_hits);
 		begin(&w, req, true);
@@ -544,7 +543,7 @@ static int cmd_rules_reload(struct daemon *d, uint64_t client, const struct ctl_
 			break;
 		}
 	if (!r)
-		return fail(d, client, req, "failed", "%d reloads are already waiting", MXD_MAX_RELOADS);
+		return ctl_cmd_fail(d, client, req, "failed", "%d reloads are already waiting", MXD_MAX_RELOADS);
 	np = ctl_link_peers(d->link, peers, CTL_LINK_MAX_PEERS);
 	memset(r, 0, sizeof(*r));
 	/* Baselines first: a reload may finish before we look again. */
@@ -556,7 +555,7 @@ static int cmd_rules_reload(struct daemon *d, uint64_t client, const struct ctl_
 	}
 	r->n = np;
 	if (!np || !ctl_link_reload(d->link, NULL, 0))
-		return fail(d, client, req, "not_found", "no dataplane is connected");
+		return ctl_cmd_fail(d, client, req, "not_found", "no dataplane is connected");
 	r->client = client;
 	r->deadline_ms = mxd_mono_ms() + MXD_RELOAD_WAIT_MS;
 	ctl_cmd_id(req, r->id, sizeof(r->id));
@@ -653,15 +652,27 @@ static int by_rule_hits(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-size_t ctl_cmd_rule_hits(struct daemon *d, struct mxs_rule_hit *out, size_t max, uint32_t *loaded)
+static int by_rule_id(const void *a, const void *b)
+{
+	const struct mxs_rule_hit *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+size_t ctl_cmd_rule_hits(struct daemon *d, struct mxs_rule_hit **ret, uint32_t *loaded)
 {
 	const struct ctl_link_peer *peers[CTL_LINK_MAX_PEERS];
-	size_t np = ctl_link_peers(d->link, peers, CTL_LINK_MAX_PEERS), n = 0;
+	size_t np = ctl_link_peers(d->link, peers, CTL_LINK_MAX_PEERS), n = 0, m = 0;
 	const struct ctl_link_departed *gone = ctl_link_departed(d->link);
+	struct mxs_rule_hit *all;
 
 	*loaded = 0;
+	*ret = NULL;
+	all = malloc((np + 1) * MXS_LINK_MAX_RULE_HITS * sizeof(*all));
+	if (!all)
+		return 0;
+	/* Every report, the connected ones and then those gone... */
 	for (size_t p = 0; p <= np; p++) {
-		/* the connected ones, then those gone (their last numbers) */
 		const struct mxs_rule_hit *hits = p < np ? peers[p]->hits : gone->hits;
 		uint32_t nh = p < np ? peers[p]->n_hits : gone->n_hits;
 
@@ -671,37 +682,34 @@ size_t ctl_cmd_rule_hits(struct daemon *d, struct mxs_rule_hit *out, size_t max,
 			*loaded = peers[p]->stats.rules_loaded;
 		if (p == np && !np)
 			*loaded = gone->stats.rules_loaded;
-		for (uint32_t i = 0; i < nh; i++) {
-			const struct mxs_rule_hit *h = &hits[i];
-			size_t k;
-
-			for (k = 0; k < n && out[k].id != h->id; k++)
-				;
-			if (k < n)
-				out[k].hits += h->hits;
-			else if (n < max)
-				out[n++] = *h;
-		}
+		if (nh)
+			memcpy(all + n, hits, nh * sizeof(*all));
+		n += nh;
 	}
-	qsort(out, n, sizeof(*out), by_rule_hits);
-	return n;
+	/* ...summed per rule id, most hits first. */
+	qsort(all, n, sizeof(*all), by_rule_id);
+	for (size_t i = 0; i < n; i++) {
+		if (m && all[m - 1].id == all[i].id)
+			all[m - 1].hits += all[i].hits;
+		else
+			all[m++] = all[i];
+	}
+	qsort(all, m, sizeof(*all), by_rule_hits);
+	*ret = all;
+	return m;
 }
 
 static int cmd_rules_stats(struct daemon *d, uint64_t client, const struct ctl_jnode *req)
 {
-	size_t max = (size_t)MXS_LINK_MAX_RULE_HITS * 2, n;
-	struct mxs_rule_hit *h = malloc(max * sizeof(*h));
 	int64_t limit = opt_limit(req, 50);
+	struct mxs_rule_hit *h;
 	uint32_t loaded;
 	struct ctl_jw w;
+	size_t n;
 
-	if (limit < 0) {
-		free(h);
-		return fail(d, client, req, "bad_request", "limit: a number from 1 to %d", LIST_MAX);
-	}
-	if (!h)
-		return fail(d, client, req, "failed", "out of memory");
-	n = ctl_cmd_rule_hits(d, h, max, &loaded);
+	if (limit < 0)
+		return ctl_cmd_fail(d, client, req, "bad_request", "limit: a number from 1 to %d", LIST_MAX);
+	n = ctl_cmd_rule_hits(d, &h, &loaded);
 	begin(&w, req, true);
 	ctl_jw_u64(&w, "rules_loaded", loaded);
 	ctl_jw_arr_open(&w, "rules");
@@ -774,13 +782,13 @@ int ctl_cmd_line(void *ctx, uint64_t client, const char *line, size_t len)
 	int rc;
 
 	if (ctl_json_parse(line, len, 4096, &doc, err, sizeof(err)) < 0)
-		return fail(d, client, &none, "bad_request", "not JSON: %s", err);
+		return ctl_cmd_fail(d, client, &none, "bad_request", "not JSON: %s", err);
 	req = ctl_jdoc_root(doc);
 	cmd = ctl_jget_str(req, "cmd", NULL);
 	if (req->type != CTL_J_OBJ)
-		rc = fail(d, client, &none, "bad_request", "a request is a JSON object");
+		rc = ctl_cmd_fail(d, client, &none, "bad_request", "a request is a JSON object");
 	else if (!cmd)
-		rc = fail(d, client, req, "bad_request", "cmd: missing");
+		rc = ctl_cmd_fail(d, client, req, "bad_request", "cmd: missing");
 	else {
 		size_t i;
 
@@ -788,7 +796,7 @@ int ctl_cmd_line(void *ctx, uint64_t client, const char *line, size_t len)
 			if (!strcmp(commands[i].name, cmd))
 				break;
 		if (i == sizeof(commands) / sizeof(commands[0]))
-			rc = fail(d, client, req, "bad_request", "unknown command '%s'", cmd);
+			rc = ctl_cmd_fail(d, client, req, "bad_request", "unknown command '%s'", cmd);
 		else
 			rc = commands[i].fn(d, client, req);
 	}

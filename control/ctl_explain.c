@@ -196,23 +196,6 @@ static void on_explained(void *ctx, const struct ctl_lookup_detail *det)
 	x->finished = 1;
 }
 
-static int bad(struct daemon *d, uint64_t client, const struct ctl_jnode *req,
-	       const char *status, const char *msg)
-{
-	char id[CTL_CMD_ID_MAX];
-	struct ctl_jw w;
-
-	ctl_cmd_id(req, id, sizeof(id));
-	ctl_cmd_begin(&w, false, id);
-	ctl_jw_str(&w, "status", status);
-	ctl_jw_str(&w, "error", msg);
-	ctl_jw_obj_close(&w);
-	ctl_jw_raw(&w, "\n", 1);
-	ctl_csock_reply(d->csock, client, w.buf, w.len);
-	ctl_jw_free(&w);
-	return 0;
-}
-
 int ctl_cmd_explain(struct daemon *d, uint64_t client, const struct ctl_jnode *req)
 {
 	const char *addr = ctl_jget_str(req, "addr", NULL);
@@ -228,30 +211,30 @@ int ctl_cmd_explain(struct daemon *d, uint64_t client, const struct ctl_jnode *r
 	size_t dl;
 
 	if (!addr)
-		return bad(d, client, req, "bad_request", "addr: missing (an address)");
+		return ctl_cmd_fail(d, client, req, "bad_request", "addr: missing (an address)");
 	if (inet_pton(AF_INET, addr, o.client) == 1)
 		o.family = 4;
 	else if (inet_pton(AF_INET6, addr, o.client) == 1)
 		o.family = 6;
 	else
-		return bad(d, client, req, "bad_request", "addr: not an IPv4 or IPv6 address");
+		return ctl_cmd_fail(d, client, req, "bad_request", "addr: not an IPv4 or IPv6 address");
 	if (strlen(helo) > MXS_NAME_MAX)
-		return bad(d, client, req, "bad_request", "helo: longer than 255 bytes");
+		return ctl_cmd_fail(d, client, req, "bad_request", "helo: longer than 255 bytes");
 	/* MAIL FROM: the domain after the last @, without a closing '>' */
 	at = strrchr(mail, '@');
 	dom = at ? at + 1 : "";
 	dl = strcspn(dom, ">");
 	if (dl > MXS_NAME_MAX)
-		return bad(d, client, req, "bad_request", "mail_from: domain longer than 255 bytes");
+		return ctl_cmd_fail(d, client, req, "bad_request", "mail_from: domain longer than 255 bytes");
 	if (mail[0] && !at)
-		return bad(d, client, req, "bad_request", "mail_from: not an address (local@domain)");
+		return ctl_cmd_fail(d, client, req, "bad_request", "mail_from: not an address (local@domain)");
 	for (size_t i = 0; i < MXD_MAX_EXPLAINS; i++)
 		if (!d->explains[i].client) {
 			x = &d->explains[i];
 			break;
 		}
 	if (!x)
-		return bad(d, client, req, "failed", "too many explains in progress, try again");
+		return ctl_cmd_fail(d, client, req, "failed", "too many explains in progress, try again");
 	o.ts_ns = mxd_realtime_ns();
 	o.helo_len = (uint8_t)strlen(helo);
 	memcpy(o.helo, helo, o.helo_len);
@@ -267,7 +250,7 @@ int ctl_cmd_explain(struct daemon *d, uint64_t client, const struct ctl_jnode *r
 	if (!x->lookup || ctl_lookup_submit(x->lookup, &o) < 0) {
 		ctl_lookup_free(x->lookup);
 		memset(x, 0, sizeof(*x));
-		return bad(d, client, req, "failed", "out of memory");
+		return ctl_cmd_fail(d, client, req, "failed", "out of memory");
 	}
 	return 1;
 }

@@ -15,6 +15,7 @@
 #define MAX_CONNS 16
 #define HEAD_MAX 8192
 #define HEAD_TIMEOUT_MS 10000
+#define CONN_TIMEOUT_MS 30000  /* head and response together */
 #define BODY_MAX (64u << 20)
 
 struct conn {
@@ -210,6 +211,11 @@ void ctl_http_process(struct ctl_http *h, uint64_t now_ms)
 				conn_close(c);
 				continue;
 			}
+		}
+		/* A client that does not read its answer loses its slot. */
+		if (c->fd >= 0 && now_ms - c->since_ms > CONN_TIMEOUT_MS) {
+			conn_close(c);
+			continue;
 		}
 		if (c->fd >= 0 && c->out) {
 			ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,

@@ -4,7 +4,7 @@
  * /metrics answers 200 with what the body callback writes (text exposition
  * format 0.0.4); any other path 404, any other method 405; then the
  * connection is closed. Bounded: 16 connections, 8 KiB of request head,
- * 10 s to send it. Never blocks. Main thread only.
+ * 10 s to send it, 30 s in all. Never blocks. Main thread only.
  */
 #ifndef CTL_HTTP_H
 #define CTL_HTTP_H

@@ -64,6 +64,27 @@ struct ctl_link *ctl_link_create(const char *path, char *err, size_t errlen)
 	return l;
 }
 
+void ctl_link_stats_add(struct mxs_dp_stats *sum, const struct mxs_dp_stats *s)
+{
+	sum->packets += s->packets;
+	sum->bytes += s->bytes;
+	sum->flows_created += s->flows_created;
+	sum->flows_evicted += s->flows_evicted;
+	sum->smtp_connections += s->smtp_connections;
+	sum->records_dropped += s->records_dropped;
+	sum->obs_queued += s->obs_queued;
+	sum->obs_sent += s->obs_sent;
+	sum->obs_dropped += s->obs_dropped;
+	sum->verdicts_received += s->verdicts_received;
+	sum->rules_scanned += s->rules_scanned;
+	sum->rules_reload_ok += s->rules_reload_ok;
+	sum->rules_reload_failed += s->rules_reload_failed;
+	for (int a = 0; a < MXS_DP_ANOMALY_SLOTS; a++)
+		sum->anomalies[a] += s->anomalies[a];
+	if (s->reload_error[0])
+		memcpy(sum->reload_error, s->reload_error, sizeof(sum->reload_error));
+}
+
 /* A dataplane leaves: what it counted stays in the totals. */
 static void depart(struct ctl_link *l, const struct peer *p)
 {
@@ -73,25 +94,9 @@ static void depart(struct ctl_link *l, const struct peer *p)
 	if (!p->pub.snapshots)
 		return;
 	l->gone.count++;
-	g->packets += s->packets;
-	g->bytes += s->bytes;
-	g->flows_created += s->flows_created;
-	g->flows_evicted += s->flows_evicted;
-	g->smtp_connections += s->smtp_connections;
-	g->records_dropped += s->records_dropped;
-	g->obs_queued += s->obs_queued;
-	g->obs_sent += s->obs_sent;
-	g->obs_dropped += s->obs_dropped;
-	g->verdicts_received += s->verdicts_received;
-	g->rules_scanned += s->rules_scanned;
-	g->rules_reload_ok += s->rules_reload_ok;
-	g->rules_reload_failed += s->rules_reload_failed;
+	ctl_link_stats_add(g, s);
 	if (s->rules_loaded > g->rules_loaded)
 		g->rules_loaded = s->rules_loaded;
-	for (int a = 0; a < MXS_DP_ANOMALY_SLOTS; a++)
-		g->anomalies[a] += s->anomalies[a];
-	if (s->reload_error[0])
-		memcpy(g->reload_error, s->reload_error, sizeof(g->reload_error));
 	if (!p->pub.n_hits ||
 	    (!l->gone_hits && !(l->gone_hits = calloc(MXS_LINK_MAX_RULE_HITS, sizeof(*l->gone_hits)))))
 		return;

@@ -61,6 +61,9 @@ struct ctl_link_departed {
 	const struct mxs_rule_hit *hits;
 };
 const struct ctl_link_departed *ctl_link_departed(const struct ctl_link *l);
+/* Add @s's counters to @sum (not flows_active, a gauge, nor rules_loaded;
+ * reload_error: the last non-empty one). */
+void ctl_link_stats_add(struct mxs_dp_stats *sum, const struct mxs_dp_stats *s);
 
 /* The connected dataplanes, up to @max; returns how many. */
 size_t ctl_link_peers(const struct ctl_link *l, const struct ctl_link_peer **out, size_t max);

@@ -6,6 +6,7 @@
  * lookup latency), and the enforcement counters from the pinned BPF maps.
  * The same object, rendered by ctl_prom, is the /metrics page. Main thread.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <mxscreen/anomaly.h>
@@ -30,7 +31,7 @@ static void dataplane(struct daemon *d, struct ctl_jw *w)
 	const struct ctl_link_peer *peers[CTL_LINK_MAX_PEERS];
 	size_t np = ctl_link_peers(d->link, peers, CTL_LINK_MAX_PEERS), nr = 0;
 	struct mxs_dp_stats sum = { 0 };
-	struct mxs_rule_hit top[TOP_RULES * 4];
+	struct mxs_rule_hit *top;
 	size_t have = 0;
 	uint32_t loaded;
 
@@ -45,24 +46,8 @@ static void dataplane(struct daemon *d, struct ctl_jw *w)
 		if (p == np && !gone->count)
 			continue;
 		have += p < np;
-		sum.packets += s->packets;
-		sum.bytes += s->bytes;
-		sum.flows_created += s->flows_created;
+		ctl_link_stats_add(&sum, s);
 		sum.flows_active += s->flows_active;
-		sum.flows_evicted += s->flows_evicted;
-		sum.smtp_connections += s->smtp_connections;
-		sum.records_dropped += s->records_dropped;
-		sum.obs_queued += s->obs_queued;
-		sum.obs_sent += s->obs_sent;
-		sum.obs_dropped += s->obs_dropped;
-		sum.verdicts_received += s->verdicts_received;
-		sum.rules_scanned += s->rules_scanned;
-		sum.rules_reload_ok += s->rules_reload_ok;
-		sum.rules_reload_failed += s->rules_reload_failed;
-		for (int a = 0; a < MXS_DP_ANOMALY_SLOTS; a++)
-			sum.anomalies[a] += s->anomalies[a];
-		if (s->reload_error[0])
-			memcpy(sum.reload_error, s->reload_error, sizeof(sum.reload_error));
 	}
 	if (!have && !gone->count) {
 		ctl_jw_null(w, "dataplane");
@@ -83,7 +68,7 @@ static void dataplane(struct daemon *d, struct ctl_jw *w)
 	ctl_jw_u64(w, "observations_dropped", sum.obs_dropped);
 	ctl_jw_u64(w, "verdicts_received", sum.verdicts_received);
 	ctl_jw_u64(w, "rules_scanned", sum.rules_scanned);
-	nr = ctl_cmd_rule_hits(d, top, sizeof(top) / sizeof(top[0]), &loaded);
+	nr = ctl_cmd_rule_hits(d, &top, &loaded);
 	ctl_jw_u64(w, "rules_loaded", loaded);
 	ctl_jw_u64(w, "rules_reload_ok", sum.rules_reload_ok);
 	ctl_jw_u64(w, "rules_reload_failed", sum.rules_reload_failed);
@@ -106,6 +91,7 @@ static void dataplane(struct daemon *d, struct ctl_jw *w)
 		ctl_jw_obj_close(w);
 	}
 	ctl_jw_arr_close(w);
+	free(top);
 	ctl_jw_obj_close(w);
 }
 

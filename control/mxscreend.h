@@ -92,6 +92,11 @@ void mxd_sink(struct daemon *d, const struct mxs_verdict *v, size_t n);
 /* A request's "id" as JSON text for an answer given later ("" when it has
  * none; a string or number too long for @len becomes null). */
 void ctl_cmd_id(const struct ctl_jnode *req, char *buf, size_t len);
+/* Answer @req with {"ok":false,"status":@status,"error":...}; returns 0
+ * (answered), for command functions to return. */
+__attribute__((format(printf, 5, 6)))
+int ctl_cmd_fail(struct daemon *d, uint64_t client, const struct ctl_jnode *req,
+		 const char *status, const char *fmt, ...);
 /* Start a response object: "ok" and the saved id. */
 void ctl_cmd_begin(struct ctl_jw *w, bool ok, const char *id);
 int ctl_cmd_line(void *ctx, uint64_t client, const char *line, size_t len);
@@ -104,9 +109,10 @@ void ctl_cmd_abort(struct daemon *d, const char *why);
 /* Manual verdicts from manual_verdicts into the table and the sinks. */
 void ctl_cmd_restore(struct daemon *d);
 
-/* Hits per rule summed over the connected dataplanes into @out, most
- * first; returns the count; *loaded: the largest rules_loaded reported. */
-size_t ctl_cmd_rule_hits(struct daemon *d, struct mxs_rule_hit *out, size_t max, uint32_t *loaded);
+/* Hits per rule summed over every dataplane (connected, and those gone),
+ * most first, in *ret (free() it; NULL when none or out of memory);
+ * returns the count; *loaded: the largest rules_loaded reported. */
+size_t ctl_cmd_rule_hits(struct daemon *d, struct mxs_rule_hit **ret, uint32_t *loaded);
 
 /* ctl_explain.c: the explain command (answers later, 1) and its reply. */
 int ctl_cmd_explain(struct daemon *d, uint64_t client, const struct ctl_jnode *req);

@@ -66,6 +66,7 @@ dns_timeout = 1s
 anomaly_weights = pregreet:2, pipelining_violation:1, non_smtp_command:2
 dataplane_socket = $T/dp.sock
 control_socket = $T/ctl.sock
+control_group = nogroup
 manual_verdicts = $T/manual-verdicts
 metrics_listen = 127.0.0.1:$(dnslab_port)
 bpf = $BPF
@@ -79,7 +80,8 @@ start_daemon() {
   bad "mxscreend did not start: $(cat "$T/d.log")"; exit 1
 }
 start_daemon
-[ "$(stat -c %a "$T/ctl.sock")" = 660 ] && ok "control socket mode 0660" || bad "socket mode $(stat -c %a "$T/ctl.sock")"
+[ "$(stat -c %a:%G "$T/ctl.sock")" = 660:nogroup ] && ok "control socket mode 0660, group control_group" ||
+  bad "socket mode and group $(stat -c %a:%G "$T/ctl.sock")"
 
 # The dataplane replays the demo capture until stopped.
 $PY "$ROOT/scripts/demo-pcap" "$T/demo.pcap"
