@@ -523,6 +523,18 @@ int main(int argc, char **argv)
 		w[i]->rules = reload;
 		w[i]->slot = i;
 	}
+	if (o.greet_hold_ms) {
+		struct dp_hold_params hp = {
+			.hold_ns = (uint64_t)o.greet_hold_ms * 1000000ull,
+			.linktype = DP_LINK_ETHERNET,
+			.smtp_ports = o.smtp_ports,
+			.n_smtp_ports = o.n_smtp_ports,
+		};
+
+		w[0]->hold = dp_hold_create(&hp);
+		if (!w[0]->hold)
+			die(EXIT_RUNTIME, "--greet-hold-ms: %s", strerror(errno));
+	}
 	atomic_store_explicit(&workers_ready, o.workers, memory_order_release);
 	port_start(run.port, pool, &o);
 	if (o.inline_if[0])
@@ -578,6 +590,15 @@ int main(int argc, char **argv)
 			last = w[i]->tsc_last;
 	}
 	tot.elapsed_s = last > first ? (double)(last - first) / (double)tot.tsc_hz : 0.0;
+	if (o.inline_if[0]) {
+		tot.is_inline = 1;
+		memcpy(tot.inline_tx, w[0]->inline_tx, sizeof(tot.inline_tx));
+		memcpy(tot.inline_tx_drops, w[0]->inline_tx_drops, sizeof(tot.inline_tx_drops));
+	}
+	if (w[0]->hold) {
+		tot.has_hold = 1;
+		dp_hold_get_stats(w[0]->hold, &tot.hold);
+	}
 	r = dp_output_close(out);
 	if (r < 0)
 		die(EXIT_RUNTIME, "--eve %s: write failed: %s", o.eve, strerror(-r));
@@ -589,9 +610,16 @@ int main(int argc, char **argv)
 			", %s->%s forwarded %" PRIu64 " tx-full drops %" PRIu64 "\n",
 			o.inline_if[0], o.inline_if[1], w[0]->inline_tx[1], w[0]->inline_tx_drops[1],
 			o.inline_if[1], o.inline_if[0], w[0]->inline_tx[0], w[0]->inline_tx_drops[0]);
+	if (tot.has_hold)
+		fprintf(stderr, "greet hold %u ms: %" PRIu64 " banners held, %" PRIu64
+			" clients spoke first, %" PRIu64 " frames released, %" PRIu64
+			" dropped behind a banner, %" PRIu64 " passed unheld (full)\n",
+			o.greet_hold_ms, tot.hold.flows_held, tot.hold.disarmed,
+			tot.hold.released, tot.hold.dropped, tot.hold.full);
 	dp_reload_destroy(reload);
 	dp_link_destroy(ctl_link);
 	for (unsigned i = 0; i < o.workers; i++) {
+		dp_hold_destroy(w[i]->hold);
 		dp_conn_tracker_free(w[i]->trk);
 		rte_ring_free(w[i]->in);
 		free(w[i]);

@@ -40,6 +40,9 @@ const char *dp_opts_usage(void)
 	       "                       mxscreen-dp is not running; with --pcap, --io-only or\n"
 	       "                       --workers > 1: usage error\n"
 	       "  --bpf-pin-dir DIR    maps shared with mxscreend (default " DP_OPTS_PIN_DIR ")\n"
+	       "  --greet-hold-ms N    inline: hold the server's banner N ms (1-10000) on its\n"
+	       "                       way to the client; a client talking meanwhile is a\n"
+	       "                       pregreet (postscreen's greet wait); default off\n"
 	       "  --help               this text\n"
 	       "exit status: 0 ok, 1 runtime failure, 2 bad option or input file\n";
 }
@@ -112,7 +115,7 @@ bad:
 int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t errlen)
 {
 	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_WORKERS, O_HELP,
-	       O_RULES, O_CHECK_RULES, O_CONTROL, O_IO_ONLY, O_INLINE, O_PIN_DIR };
+	       O_RULES, O_CHECK_RULES, O_CONTROL, O_IO_ONLY, O_INLINE, O_PIN_DIR, O_GREET_HOLD };
 	static const struct option lopts[] = {
 		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "eve", required_argument, NULL, O_EVE },
@@ -127,6 +130,7 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 		{ "io-only", no_argument, NULL, O_IO_ONLY },
 		{ "inline", required_argument, NULL, O_INLINE },
 		{ "bpf-pin-dir", required_argument, NULL, O_PIN_DIR },
+		{ "greet-hold-ms", required_argument, NULL, O_GREET_HOLD },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *flows_opt = NULL, *ports_opt = NULL;
@@ -203,6 +207,14 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 			o->bpf_pin_dir = optarg;
 			pin_opt = 1;
 			break;
+		case O_GREET_HOLD:
+			if (parse_u64(optarg, 1, DP_OPTS_MAX_GREET_HOLD_MS, &v)) {
+				snprintf(err, errlen, "--greet-hold-ms: '%s' is not an integer in 1-%u",
+					 optarg, DP_OPTS_MAX_GREET_HOLD_MS);
+				return -EINVAL;
+			}
+			o->greet_hold_ms = (uint32_t)v;
+			break;
 		case O_HELP:
 			o->help = 1;
 			return 0;
@@ -238,8 +250,9 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 			snprintf(err, errlen, "%s cannot be combined with --inline", bad);
 			return -EINVAL;
 		}
-	} else if (pin_opt) {
-		snprintf(err, errlen, "--bpf-pin-dir is for --inline only");
+	} else if (pin_opt || o->greet_hold_ms) {
+		snprintf(err, errlen, "%s is for --inline only",
+			 pin_opt ? "--bpf-pin-dir" : "--greet-hold-ms");
 		return -EINVAL;
 	}
 	if (o->max_flows < o->workers) {

@@ -12,6 +12,7 @@
 #define DP_OPTS_MAX_PORTS 64
 #define DP_OPTS_MAX_WORKERS 64
 #define DP_OPTS_PIN_DIR "/sys/fs/bpf/mxscreen"
+#define DP_OPTS_MAX_GREET_HOLD_MS 10000u
 
 struct dp_opts {
 	const char *pcap;          /* replay file, NULL: use the EAL's ports */
@@ -28,6 +29,7 @@ struct dp_opts {
 	const char *inline_if[2];  /* --inline OUTSIDE,INSIDE: NULL when not inline */
 	char inline_buf[64];       /* storage for inline_if */
 	const char *bpf_pin_dir;   /* --bpf-pin-dir (inline), default below */
+	uint32_t greet_hold_ms;    /* --greet-hold-ms (inline), 0 off */
 	int help;
 };
 

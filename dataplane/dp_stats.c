@@ -141,6 +141,16 @@ int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
 			t->link.queued, t->link.sent, t->link.dropped_full, t->link.dropped_down,
 			t->link.connects, t->link.verdicts, t->link.verdicts_invalid,
 			t->link.mirror_full, t->link.stats_sent, t->link.reload_requests);
+	if (t->is_inline)
+		fprintf(f, ",\"inline\":{\"to_outside\":%" PRIu64 ",\"to_outside_tx_full\":%" PRIu64
+			",\"to_inside\":%" PRIu64 ",\"to_inside_tx_full\":%" PRIu64 "}",
+			t->inline_tx[0], t->inline_tx_drops[0], t->inline_tx[1], t->inline_tx_drops[1]);
+	if (t->has_hold)
+		fprintf(f, ",\"greet_hold\":{\"armed\":%" PRIu64 ",\"banners_held\":%" PRIu64
+			",\"frames_held\":%" PRIu64 ",\"released\":%" PRIu64 ",\"dropped\":%" PRIu64
+			",\"client_first\":%" PRIu64 ",\"passed_full\":%" PRIu64 "}",
+			t->hold.armed, t->hold.flows_held, t->hold.frames_held, t->hold.released,
+			t->hold.dropped, t->hold.disarmed, t->hold.full);
 	fprintf(f, ",\"workers\":%u,\"io_only\":%s,\"steering\":\"%s\"",
 		t->workers, t->io_only ? "true" : "false", t->steering ? t->steering : "none");
 	/* Flow state: reserved (what --max-flows costs) and resident. */

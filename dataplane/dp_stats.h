@@ -17,6 +17,7 @@
 #include <mxscreen/link.h>
 
 #include "dp_conn.h"
+#include "dp_hold.h"
 #include "dp_link.h"
 #include "dp_reload.h"
 
@@ -42,6 +43,11 @@ struct dp_stats_totals {
 	struct dp_reload *rules; /* NULL: no rules loaded */
 	int has_link;
 	struct dp_link_stats link;
+	int is_inline;          /* --inline: the two ports' forwarding */
+	uint64_t inline_tx[2];  /* sent out of OUTSIDE (0), INSIDE (1) */
+	uint64_t inline_tx_drops[2];
+	int has_hold;           /* --greet-hold-ms */
+	struct dp_hold_stats hold;
 };
 
 void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,

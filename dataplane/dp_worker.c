@@ -243,6 +243,68 @@ int dp_worker_main_direct(void *arg)
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Inline: classify @n frames and send them, unchanged, out of port
+ * @peer; never wait for a full tx ring. */
+static void forward(struct dp_worker *w, unsigned peer, struct rte_mbuf **m, uint16_t n)
+{
+	uint16_t sent;
+
+	classify(w, m, n);
+	sent = rte_eth_tx_burst(w->run->inline_port[peer], 0, m, n);
+	w->inline_tx[peer] += sent;
+	if (sent < n) {
+		w->inline_tx_drops[peer] += n - sent;
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+	}
+}
+
+/* Greet hold: take out of @m what the hold keeps (or drops); returns how
+ * many frames are left to forward now, in order. */
+static uint16_t hold_offer(struct dp_worker *w, unsigned peer, struct rte_mbuf **m,
+			   uint16_t n, uint64_t now)
+{
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		int v = dp_hold_offer(w->hold, rte_pktmbuf_mtod(m[i], const uint8_t *),
+				      rte_pktmbuf_data_len(m[i]), m[i], peer, now);
+
+		if (v == DP_HOLD_PASS)
+			m[k++] = m[i];
+		else if (v == DP_HOLD_DROP)
+			rte_pktmbuf_free(m[i]);
+	}
+	return k;
+}
+
+/* Greet hold: classify and send what is due at @now. */
+static void hold_release(struct dp_worker *w, uint64_t now)
+{
+	struct dp_hold_frame f[DP_WORKER_BURST];
+	struct rte_mbuf *m[2][DP_WORKER_BURST];
+	uint32_t n;
+
+	if (dp_hold_next(w->hold) > now)
+		return;
+	while ((n = dp_hold_release(w->hold, now, f, DP_WORKER_BURST)) != 0) {
+		uint16_t c[2] = { 0, 0 };
+
+		for (uint32_t i = 0; i < n; i++)
+			m[f[i].port][c[f[i].port]++] = f[i].frame;
+		for (unsigned p = 0; p < 2; p++)
+			if (c[p])
+				forward(w, p, m[p], c[p]);
+	}
+}
+
 int dp_worker_main_inline(void *arg)
 {
 	struct dp_worker *w = arg;
@@ -251,6 +313,7 @@ int dp_worker_main_inline(void *arg)
 
 	start(w);
 	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
+		uint64_t now = w->hold ? mono_ns() : 0;
 		int got = 0;
 
 		for (unsigned side = 0; side < 2; side++) {
@@ -258,29 +321,28 @@ int dp_worker_main_inline(void *arg)
 			uint64_t t0 = rte_rdtsc();
 			uint16_t n = rte_eth_rx_burst(run->inline_port[side], 0, m, DP_WORKER_BURST);
 			uint64_t t1;
-			uint16_t sent;
+			uint16_t k;
 
 			if (!n)
 				continue;
 			t1 = rte_rdtsc();
 			got = 1;
 			rules_sync(w);
-			classify(w, m, n);
-			/* Unchanged, out of the other port; never wait. */
-			sent = rte_eth_tx_burst(run->inline_port[peer], 0, m, n);
-			w->inline_tx[peer] += sent;
-			if (sent < n) {
-				w->inline_tx_drops[peer] += n - sent;
-				rte_pktmbuf_free_bulk(m + sent, n - sent);
-			}
+			k = w->hold ? hold_offer(w, peer, m, n, now) : n;
+			if (k)
+				forward(w, peer, m, k);
 			account(w, t0, t1, n);
 		}
+		if (w->hold)
+			hold_release(w, now);
 		if (!got) {
 			rules_sync(w);
 			dp_conn_advance(w->trk, wall_ns());
 		}
 		rcu_quiescent(w);
 	}
+	if (w->hold) /* the banners held go now: nothing is lost at stop */
+		hold_release(w, UINT64_MAX);
 	finish(w);
 	return 0;
 }

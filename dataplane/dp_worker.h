@@ -10,7 +10,9 @@
  * Inline (--inline): one worker polls rx queue 0 of both ports, classifies
  * as above and transmits every packet unchanged out of the other port;
  * what the peer's tx queue does not take is freed and counted (a full tx
- * ring never stalls rx).
+ * ring never stalls rx). With a greet hold (dp_hold.h) the frames it keeps
+ * back are classified and sent when it releases them, checked once a loop
+ * turn; at stop everything held is sent.
  * With --io-only (no tracker) the same loops receive, count and free, and
  * the dispatcher deals packets round-robin: the I/O ceiling.
  * No locks, allocation or logging in the loops; only counters. Each loop
@@ -34,6 +36,7 @@
 #include <rte_ring.h>
 
 #include "dp_conn.h"
+#include "dp_hold.h"
 #include "dp_link.h"
 #include "dp_output.h"
 #include "dp_reload.h"
@@ -76,6 +79,7 @@ struct dp_worker {
 	uint64_t tsc_first, tsc_last;
 	uint64_t inline_tx[2];         /* --inline: sent out of inline_port[i] */
 	uint64_t inline_tx_drops[2];   /* --inline: refused by inline_port[i]'s tx */
+	struct dp_hold *hold;          /* --inline --greet-hold-ms, else NULL */
 	uint8_t linbuf[65536] __rte_aligned(64); /* multi-segment packets */
 } __rte_cache_aligned;
 
