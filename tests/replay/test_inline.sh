@@ -17,6 +17,7 @@ set -u
 DP=$1
 OBJ=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../../scripts/lib/inline_pins.sh"
 [ "$(id -u)" -eq 0 ] || { echo "skipped: needs root"; exit 77; }
 for t in ip ethtool nsenter /usr/bin/python3; do
   command -v "$t" >/dev/null || { echo "skipped: $t missing"; exit 77; }
@@ -31,15 +32,8 @@ cleanup() {
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
   [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null
   ip netns del "$C" 2>/dev/null; ip netns del "$E" 2>/dev/null; ip netns del "$S" 2>/dev/null
-  # The loader's aliases at the bpffs root (what the af_xdp PMD reuses by
-  # name): remove those that still point at this test's maps.
-  for m in verdicts static_cidrs throttle stats config cidr_hint tx_port inline_stats; do
-    [ -e "/sys/fs/bpf/$m" ] && [ -e "$PIN/$m" ] || continue
-    a=$(bpftool -j map show pinned "/sys/fs/bpf/$m" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null)
-    b=$(bpftool -j map show pinned "$PIN/$m" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null)
-    [ -n "$a" ] && [ "$a" = "$b" ] && rm -f "/sys/fs/bpf/$m"
-  done
-  rm -rf "$PIN" "$T"
+  inline_pins_clean "$PIN"
+  rm -rf "$T"
 }
 trap cleanup EXIT
 ip netns add "$C" && ip netns add "$E" && ip netns add "$S" ||
