@@ -5,6 +5,10 @@
  * (mxscreen_inline.bpf.c, inline mode), so both judge and count a frame
  * identically. It answers XDP_DROP or XDP_PASS; what a program does with
  * a passed frame (the stack, or a redirect) is the program's business.
+ * What each action does (the bucket arithmetic, the DSCP rewrite, shadow)
+ * is defined once in include/mxscreen/enforce.h, which mxscreen-dp's own
+ * enforcement (native DPDK ports) uses too; this file adds the maps and
+ * the counters.
  *
  * Judges only TCP packets to an SMTP port (config.smtp_ports; 25 when none
  * is set) by their source address: static_cidrs (allow -> pass, deny ->
@@ -38,10 +42,9 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <mxscreen/enforce.h>
 #include "mxs_parse.h"
 #include "mxs_maps.h"
-
-#define MXS_SYN_MILLI 1000ull
 
 /* What mxs_enforce() saw, for a caller that goes on with the frame. */
 struct mxs_enforced {
@@ -51,90 +54,22 @@ struct mxs_enforced {
 					 * the maps were missing (not parsed) */
 };
 
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), 16-bit one's complement. The
- * sum is byte-order agnostic, so the words stay in network order. */
-static __always_inline __u16 mxs_csum_replace2(__u16 csum, __u16 old, __u16 new)
-{
-	__u32 sum = (__u16)~csum + (__u32)(__u16)~old + new;
-
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-static __always_inline void mxs_set_dscp(struct mxs_pkt *p, __u8 dscp, void *end)
-{
-	if (p->family == 4) {
-		struct iphdr *iph = p->l3;
-		__u16 old;
-
-		if ((void *)(iph + 1) > end)
-			return;
-		/* unconditional: with old == new the update is the identity
-		 * (a valid header never has check 0xffff) */
-		old = *(__u16 *)iph;
-		iph->tos = (__u8)(dscp << 2) | (iph->tos & 3);
-		iph->check = mxs_csum_replace2(iph->check, old, *(__u16 *)iph);
-	} else {
-		/* version:4 | traffic class:8 | flow label:20, TC = DSCP:6 ECN:2 */
-		__u8 *b = p->l3;
-		__u8 tc;
-
-		if ((void *)(b + 2) > end)
-			return;
-		tc = (__u8)((b[0] & 0x0f) << 4 | b[1] >> 4);
-		tc = (__u8)(dscp << 2) | (tc & 3);
-		b[0] = (__u8)(0x60 | tc >> 4);
-		b[1] = (__u8)((tc & 0x0f) << 4 | (b[1] & 0x0f));
-	}
-}
-
-/* 1: admit the SYN, 0: drop it. */
+/* 1: admit the SYN, 0: drop it (include/mxscreen/enforce.h). */
 static __always_inline int mxs_bucket_take(const struct mxs_bpf_config *cfg,
 					   const struct mxs_bpf_addr_key *key)
 {
-	__u64 cap = (__u64)cfg->throttle_burst * MXS_SYN_MILLI;
 	__u64 now = mxs_now_ns();
 	struct mxs_bpf_bucket *b = bpf_map_lookup_elem(&throttle, key);
 
 	if (!b) {
-		struct mxs_bpf_bucket nb = { .tokens_milli = cap, .last_ns = now };
+		struct mxs_bpf_bucket nb = { .last_ns = now };
+		int ok = mxs_bucket_new(cfg->throttle_burst, &nb.tokens_milli);
 
-		if (nb.tokens_milli < MXS_SYN_MILLI) {
-			bpf_map_update_elem(&throttle, key, &nb, BPF_NOEXIST);
-			return 0;
-		}
-		nb.tokens_milli -= MXS_SYN_MILLI;
 		bpf_map_update_elem(&throttle, key, &nb, BPF_NOEXIST);
-		return 1;
+		return ok;
 	}
-
-	__u64 tokens = b->tokens_milli;
-	__u64 rate = cfg->throttle_rate;
-
-	if (tokens > cap)
-		tokens = cap;   /* burst lowered since the bucket was filled */
-	/* CPUs' clocks differ by a tick: never move last_ns backwards */
-	if (now > b->last_ns) {
-		if (rate && tokens < cap) {
-			__u64 elapsed = now - b->last_ns;
-			/* ns to refill the whole gap; below it, elapsed * rate
-			 * stays under cap * 1e6 <= 2^32 * 1e9: no overflow. */
-			__u64 full_ns = ((cap - tokens) * 1000000ull + rate - 1) / rate;
-
-			if (elapsed >= full_ns)
-				tokens = cap;
-			else
-				tokens += elapsed * rate / 1000000ull;
-		}
-		b->last_ns = now;
-	}
-	if (tokens < MXS_SYN_MILLI) {
-		b->tokens_milli = tokens;
-		return 0;
-	}
-	b->tokens_milli = tokens - MXS_SYN_MILLI;
-	return 1;
+	return mxs_bucket_take_syn(&b->tokens_milli, &b->last_ns, now, cfg->throttle_rate,
+				   cfg->throttle_burst);
 }
 
 /* Judge, count and (tag) rewrite the frame [data, end): XDP_DROP or
@@ -176,14 +111,13 @@ static __always_inline int mxs_enforce(void *data, void *end, struct mxs_enforce
 			st->static_allow++;
 	}
 
+	act = mxs_enforce_applied(j.act, j.would, cfg->shadow || j.shadow);
 	if (cfg->shadow || j.shadow) {
 		if (j.would < MXS_BPF_ACTIONS)
 			st->shadow[j.would]++;
-		act = j.would == MXS_ACTION_NONE ? MXS_ACTION_NONE : MXS_ACTION_PASS;
 		goto out_pass;
 	}
 
-	act = j.act;
 	switch (act) {
 	case MXS_ACTION_DROP:
 		st->pkts[MXS_ACTION_DROP]++;
@@ -205,7 +139,7 @@ static __always_inline int mxs_enforce(void *data, void *end, struct mxs_enforce
 			__sync_fetch_and_add(&j.v->hits, 1);
 		return XDP_DROP;
 	case MXS_ACTION_TAG:
-		mxs_set_dscp(&e->p, cfg->tag_dscp & 0x3f, end);
+		mxs_dscp_set(e->p.l3, end, e->p.family, cfg->tag_dscp);
 		break;
 	}
 out_pass:

@@ -216,6 +216,7 @@ static inline int parse_ipv4(struct dp_decode_cursor *c, struct dp_pkt *pkt,
 		c->end = start + total;
 
 	pkt->family = 4;
+	pkt->l3_off = (uint16_t)start;
 	pkt->ip_options = hlen > 20;
 	memcpy(pkt->src, ip + 12, 4);
 	memset(pkt->src + 4, 0, 12);
@@ -246,6 +247,7 @@ static inline int parse_ipv6(struct dp_decode_cursor *c, struct dp_pkt *pkt,
 		c->end = c->off + plen;
 
 	pkt->family = 6;
+	pkt->l3_off = (uint16_t)(c->off - 40);
 	pkt->ip_options = 0;
 	memcpy(pkt->src, ip + 8, 16);
 	memcpy(pkt->dst, ip + 24, 16);

@@ -51,6 +51,7 @@ struct dp_pkt {
 	uint16_t dport;           /* host order */
 	uint16_t vlan[DP_DECODE_MAX_VLANS]; /* VIDs, outermost first */
 	uint8_t vlan_depth;
+	uint16_t l3_off;          /* the IP header's offset in the frame */
 	uint8_t family;           /* 4 or 6 */
 	uint8_t tcp_flags;
 	uint8_t ip_options;       /* 1 when IPv4 options or IPv6 ext headers present */

@@ -12,6 +12,9 @@
  * forwards between them. At exit the inline ports are stopped but not
  * closed: closing would detach the program, and with it attached and no
  * socket bound the kernel forwards everything itself (fail open).
+ * --inline-ports P,Q: the same worker between two ports the EAL made (any
+ * PMD, no XDP), which enforces the verdict mirror itself (dp_enforce.h);
+ * at exit those ports are closed like any other.
  * Main thread, except the control link's callbacks (link_snapshot,
  * link_reload: the link thread; reload_done: the reloader thread).
  * Exit status: 0 ok, 1 runtime failure, 2 bad option or input file.
@@ -89,6 +92,13 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	dp_reload_request(reload);
+}
+
+/* --inline-ports: the verdict mirror is what dp_enforce judges by. */
+static int mirror_lookup(void *ctx, int family, const uint8_t addr[16],
+			 struct dp_conn_verdict *ret)
+{
+	return dp_link_verdict(ctx, family, addr, ret);
 }
 
 /* Reloader thread: a reload ended; let the control plane see how. */
@@ -409,7 +419,7 @@ int main(int argc, char **argv)
 	struct rte_mempool *pool;
 	char err[PATH_MAX + 256];
 	char *app_argv[256];
-	int sep = -1, app_argc = 0, r;
+	int sep = -1, app_argc = 0, r, inline_mode;
 	uint64_t first = UINT64_MAX, last = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts0);
@@ -429,6 +439,7 @@ int main(int argc, char **argv)
 		fputs(dp_opts_usage(), stdout);
 		return 0;
 	}
+	inline_mode = o.inline_if[0] || o.native_inline;
 	if (o.check_rules)
 		return check_rules(o.check_rules);
 	if (o.rules) {
@@ -439,7 +450,9 @@ int main(int argc, char **argv)
 			die(EXIT_USAGE, "%s", err);
 	}
 	if (!o.pcap && !o.inline_if[0] && sep < 0)
-		die(EXIT_USAGE, "nothing to read: give --pcap FILE, or EAL options with ports before --");
+		die(EXIT_USAGE, o.native_inline ?
+		    "--inline-ports: give the EAL options that make the ports before --" :
+		    "nothing to read: give --pcap FILE, or EAL options with ports before --");
 	if (o.pcap) {
 		if (strpbrk(o.pcap, ",="))
 			die(EXIT_USAGE, "%s: file names with ',' or '=' cannot be passed to the pcap PMD",
@@ -481,6 +494,14 @@ int main(int argc, char **argv)
 				    o.inline_if[i]);
 		}
 		run.port = run.inline_port[0];
+	} else if (o.native_inline) {
+		for (int i = 0; i < 2; i++) {
+			if (!rte_eth_dev_is_valid_port(o.inline_ports[i]))
+				die(EXIT_USAGE, "--inline-ports: no port %u (the EAL made %u)",
+				    o.inline_ports[i], rte_eth_dev_count_avail());
+			run.inline_port[i] = o.inline_ports[i];
+		}
+		run.port = run.inline_port[0];
 	} else {
 		if (rte_eth_dev_count_avail() == 0)
 			die(EXIT_USAGE, "no ports: the EAL options found no device");
@@ -489,7 +510,7 @@ int main(int argc, char **argv)
 	if (o.workers > 1 && rte_lcore_count() < o.workers + 1)
 		die(EXIT_USAGE, "--workers %u needs %u lcores, the EAL has %u",
 		    o.workers, o.workers + 1, rte_lcore_count());
-	pool = rte_pktmbuf_pool_create("mxs_mbuf", (o.inline_if[0] ? 16383 : 8191) +
+	pool = rte_pktmbuf_pool_create("mxs_mbuf", (inline_mode ? 16383 : 8191) +
 				       o.workers * RING_SIZE, 256, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (!pool)
@@ -523,6 +544,22 @@ int main(int argc, char **argv)
 		w[i]->rules = reload;
 		w[i]->slot = i;
 	}
+	if (o.native_inline) {
+		struct dp_enforce_params ep = {
+			.tag_dscp = (uint8_t)o.tag_dscp,
+			.throttle_rate = o.throttle_rate,
+			.throttle_burst = o.throttle_burst,
+			.linktype = DP_LINK_ETHERNET,
+			.smtp_ports = o.smtp_ports,
+			.n_smtp_ports = o.n_smtp_ports,
+			.lookup = ctl_link ? mirror_lookup : NULL,
+			.ctx = ctl_link,
+		};
+
+		w[0]->enf = dp_enforce_create(&ep);
+		if (!w[0]->enf)
+			die(EXIT_RUNTIME, "--inline-ports: %s", strerror(errno));
+	}
 	if (o.greet_hold_ms) {
 		struct dp_hold_params hp = {
 			.hold_ns = (uint64_t)o.greet_hold_ms * 1000000ull,
@@ -537,10 +574,10 @@ int main(int argc, char **argv)
 	}
 	atomic_store_explicit(&workers_ready, o.workers, memory_order_release);
 	port_start(run.port, pool, &o);
-	if (o.inline_if[0])
+	if (inline_mode)
 		port_start(run.inline_port[1], pool, &o);
 
-	if (o.inline_if[0]) {
+	if (inline_mode) {
 		dp_worker_main_inline(w[0]);
 	} else if (o.workers == 1) {
 		dp_worker_main_direct(w[0]);
@@ -590,7 +627,11 @@ int main(int argc, char **argv)
 			last = w[i]->tsc_last;
 	}
 	tot.elapsed_s = last > first ? (double)(last - first) / (double)tot.tsc_hz : 0.0;
-	if (o.inline_if[0]) {
+	if (w[0]->enf) {
+		tot.has_enforce = 1;
+		dp_enforce_get_stats(w[0]->enf, &tot.enforce);
+	}
+	if (inline_mode) {
 		tot.is_inline = 1;
 		memcpy(tot.inline_tx, w[0]->inline_tx, sizeof(tot.inline_tx));
 		memcpy(tot.inline_tx_drops, w[0]->inline_tx_drops, sizeof(tot.inline_tx_drops));
@@ -605,11 +646,26 @@ int main(int argc, char **argv)
 	if (o.stats_json && (r = dp_stats_write_json(o.stats_json, &tot)) < 0)
 		die(EXIT_RUNTIME, "--stats-json %s: %s", o.stats_json, strerror(-r));
 	dp_stats_summary(stderr, &tot);
-	if (o.inline_if[0])
+	if (inline_mode) {
+		char n0[24], n1[24];
+
+		snprintf(n0, sizeof(n0), "port %u", run.inline_port[0]);
+		snprintf(n1, sizeof(n1), "port %u", run.inline_port[1]);
 		fprintf(stderr, "inline: %s->%s forwarded %" PRIu64 " tx-full drops %" PRIu64
 			", %s->%s forwarded %" PRIu64 " tx-full drops %" PRIu64 "\n",
-			o.inline_if[0], o.inline_if[1], w[0]->inline_tx[1], w[0]->inline_tx_drops[1],
-			o.inline_if[1], o.inline_if[0], w[0]->inline_tx[0], w[0]->inline_tx_drops[0]);
+			o.inline_if[0] ? o.inline_if[0] : n0, o.inline_if[0] ? o.inline_if[1] : n1,
+			w[0]->inline_tx[1], w[0]->inline_tx_drops[1],
+			o.inline_if[0] ? o.inline_if[1] : n1, o.inline_if[0] ? o.inline_if[0] : n0,
+			w[0]->inline_tx[0], w[0]->inline_tx_drops[0]);
+	}
+	if (tot.has_enforce)
+		fprintf(stderr, "enforced: %" PRIu64 " dropped, %" PRIu64 " SYNs throttled (%" PRIu64
+			" admitted), %" PRIu64 " tagged, %" PRIu64 " passed, %" PRIu64
+			" with no verdict, %" PRIu64 " not judged\n",
+			tot.enforce.pkts[MXS_ACTION_DROP], tot.enforce.syn_throttled,
+			tot.enforce.syn_admitted, tot.enforce.pkts[MXS_ACTION_TAG],
+			tot.enforce.pkts[MXS_ACTION_PASS], tot.enforce.pkts[MXS_ACTION_NONE],
+			tot.enforce.not_smtp);
 	if (tot.has_hold)
 		fprintf(stderr, "greet hold %u ms: %" PRIu64 " banners held, %" PRIu64
 			" clients spoke first, %" PRIu64 " frames released, %" PRIu64
@@ -620,6 +676,7 @@ int main(int argc, char **argv)
 	dp_link_destroy(ctl_link);
 	for (unsigned i = 0; i < o.workers; i++) {
 		dp_hold_destroy(w[i]->hold);
+		dp_enforce_destroy(w[i]->enf);
 		dp_conn_tracker_free(w[i]->trk);
 		rte_ring_free(w[i]->in);
 		free(w[i]);
@@ -631,6 +688,10 @@ int main(int argc, char **argv)
 		rte_eth_dev_stop(run.inline_port[0]);
 		rte_eth_dev_stop(run.inline_port[1]);
 		return 0;
+	}
+	if (o.native_inline) {
+		rte_eth_dev_stop(run.inline_port[1]);
+		rte_eth_dev_close(run.inline_port[1]);
 	}
 	rte_eth_dev_stop(run.port);
 	rte_eth_dev_close(run.port);

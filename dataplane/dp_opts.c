@@ -3,6 +3,7 @@
  * dp_opts: option parsing for mxscreen-dp (see dp_opts.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,13 @@ const char *dp_opts_usage(void)
 	       "                       mxscreen-dp is not running; with --pcap, --io-only or\n"
 	       "                       --workers > 1: usage error\n"
 	       "  --bpf-pin-dir DIR    maps shared with mxscreend (default " DP_OPTS_PIN_DIR ")\n"
+	       "  --inline-ports P,Q   the same bump in the wire between EAL ports P (outside)\n"
+	       "                       and Q (inside) of any PMD, without XDP: mxscreen-dp\n"
+	       "                       receives everything, enforces the verdicts itself\n"
+	       "                       (--control's) and forwards the rest unchanged\n"
+	       "  --tag-dscp N         --inline-ports: DSCP for tagged clients (0-63, default 8)\n"
+	       "  --throttle-rate N    --inline-ports: SYNs a second a throttled client gets (1)\n"
+	       "  --throttle-burst N   --inline-ports: its bucket's size in SYNs (3)\n"
 	       "  --greet-hold-ms N    inline: hold the server's banner N ms (1-10000) on its\n"
 	       "                       way to the client; a client talking meanwhile is a\n"
 	       "                       pregreet (postscreen's greet wait); default off\n"
@@ -87,6 +95,28 @@ bad:
 }
 
 /* "A,B": two distinct interface names, neither with ',' or '='. */
+/* "P,Q": two distinct EAL port ids. */
+static int parse_port_pair(const char *s, struct dp_opts *o)
+{
+	char a[16], *comma;
+	uint64_t p, q;
+
+	if (strlen(s) >= sizeof(a))
+		return -1;
+	strcpy(a, s);
+	comma = strchr(a, ',');
+	if (!comma)
+		return -1;
+	*comma = 0;
+	if (parse_u64(a, 0, DP_OPTS_MAX_PORT_ID, &p) || parse_u64(comma + 1, 0, DP_OPTS_MAX_PORT_ID, &q) ||
+	    p == q)
+		return -1;
+	o->inline_ports[0] = (uint16_t)p;
+	o->inline_ports[1] = (uint16_t)q;
+	o->native_inline = 1;
+	return 0;
+}
+
 static int parse_inline(const char *s, struct dp_opts *o, char *err, size_t errlen)
 {
 	char *comma;
@@ -115,7 +145,8 @@ bad:
 int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t errlen)
 {
 	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_WORKERS, O_HELP,
-	       O_RULES, O_CHECK_RULES, O_CONTROL, O_IO_ONLY, O_INLINE, O_PIN_DIR, O_GREET_HOLD };
+	       O_RULES, O_CHECK_RULES, O_CONTROL, O_IO_ONLY, O_INLINE, O_PIN_DIR, O_GREET_HOLD,
+	       O_INLINE_PORTS, O_TAG_DSCP, O_THR_RATE, O_THR_BURST };
 	static const struct option lopts[] = {
 		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "eve", required_argument, NULL, O_EVE },
@@ -131,9 +162,13 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 		{ "inline", required_argument, NULL, O_INLINE },
 		{ "bpf-pin-dir", required_argument, NULL, O_PIN_DIR },
 		{ "greet-hold-ms", required_argument, NULL, O_GREET_HOLD },
+		{ "inline-ports", required_argument, NULL, O_INLINE_PORTS },
+		{ "tag-dscp", required_argument, NULL, O_TAG_DSCP },
+		{ "throttle-rate", required_argument, NULL, O_THR_RATE },
+		{ "throttle-burst", required_argument, NULL, O_THR_BURST },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *flows_opt = NULL, *ports_opt = NULL;
+	const char *flows_opt = NULL, *ports_opt = NULL, *enf_opt = NULL;
 	int c, pin_opt = 0;
 	uint64_t v;
 
@@ -143,6 +178,9 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 	o->max_flows = 1000000;
 	o->workers = 1;
 	o->bpf_pin_dir = DP_OPTS_PIN_DIR;
+	o->tag_dscp = 8;
+	o->throttle_rate = 1;
+	o->throttle_burst = 3;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", lopts, NULL)) != -1) {
@@ -215,6 +253,31 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 			}
 			o->greet_hold_ms = (uint32_t)v;
 			break;
+		case O_INLINE_PORTS:
+			if (parse_port_pair(optarg, o)) {
+				snprintf(err, errlen, "--inline-ports: '%s' is not P,Q (two distinct port numbers, 0-%u)",
+					 optarg, DP_OPTS_MAX_PORT_ID);
+				return -EINVAL;
+			}
+			break;
+		case O_TAG_DSCP:
+		case O_THR_RATE:
+		case O_THR_BURST: {
+			uint64_t max = c == O_TAG_DSCP ? 63 : 1000000;
+			uint32_t *dst = c == O_TAG_DSCP ? &o->tag_dscp :
+					c == O_THR_RATE ? &o->throttle_rate : &o->throttle_burst;
+			const char *name = c == O_TAG_DSCP ? "--tag-dscp" :
+					   c == O_THR_RATE ? "--throttle-rate" : "--throttle-burst";
+
+			if (parse_u64(optarg, c == O_TAG_DSCP ? 0 : 1, max, &v)) {
+				snprintf(err, errlen, "%s: '%s' is not an integer in %d-%" PRIu64,
+					 name, optarg, c == O_TAG_DSCP ? 0 : 1, max);
+				return -EINVAL;
+			}
+			*dst = (uint32_t)v;
+			enf_opt = name;
+			break;
+		}
 		case O_HELP:
 			o->help = 1;
 			return 0;
@@ -242,17 +305,23 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 			return -EINVAL;
 		}
 	}
-	if (o->inline_if[0]) {
+	if (o->inline_if[0] || o->native_inline) {
+		const char *mode = o->inline_if[0] ? "--inline" : "--inline-ports";
 		const char *bad = o->pcap ? "--pcap" : o->io_only ? "--io-only" :
-				  o->workers > 1 ? "--workers" : NULL;
+				  o->workers > 1 ? "--workers" :
+				  o->inline_if[0] && o->native_inline ? "--inline-ports" :
+				  o->native_inline && pin_opt ? "--bpf-pin-dir" :
+				  o->inline_if[0] ? enf_opt : NULL;
 
 		if (bad) {
-			snprintf(err, errlen, "%s cannot be combined with --inline", bad);
+			snprintf(err, errlen, "%s cannot be combined with %s", bad, mode);
 			return -EINVAL;
 		}
-	} else if (pin_opt || o->greet_hold_ms) {
-		snprintf(err, errlen, "%s is for --inline only",
-			 pin_opt ? "--bpf-pin-dir" : "--greet-hold-ms");
+	} else if (pin_opt || o->greet_hold_ms || enf_opt) {
+		snprintf(err, errlen, "%s is for %s only",
+			 pin_opt ? "--bpf-pin-dir" : o->greet_hold_ms ? "--greet-hold-ms" : enf_opt,
+			 pin_opt ? "--inline" : o->greet_hold_ms ? "--inline or --inline-ports" :
+			 "--inline-ports");
 		return -EINVAL;
 	}
 	if (o->max_flows < o->workers) {

@@ -13,6 +13,7 @@
 #define DP_OPTS_MAX_WORKERS 64
 #define DP_OPTS_PIN_DIR "/sys/fs/bpf/mxscreen"
 #define DP_OPTS_MAX_GREET_HOLD_MS 10000u
+#define DP_OPTS_MAX_PORT_ID 1023u
 
 struct dp_opts {
 	const char *pcap;          /* replay file, NULL: use the EAL's ports */
@@ -30,6 +31,11 @@ struct dp_opts {
 	char inline_buf[64];       /* storage for inline_if */
 	const char *bpf_pin_dir;   /* --bpf-pin-dir (inline), default below */
 	uint32_t greet_hold_ms;    /* --greet-hold-ms (inline), 0 off */
+	int native_inline;         /* --inline-ports P,Q: EAL ports, no XDP */
+	uint16_t inline_ports[2];
+	uint32_t tag_dscp;         /* --tag-dscp (inline-ports), default 8 */
+	uint32_t throttle_rate;    /* --throttle-rate, default 1 */
+	uint32_t throttle_burst;   /* --throttle-burst, default 3 */
 	int help;
 };
 

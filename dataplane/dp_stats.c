@@ -145,6 +145,20 @@ int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
 		fprintf(f, ",\"inline\":{\"to_outside\":%" PRIu64 ",\"to_outside_tx_full\":%" PRIu64
 			",\"to_inside\":%" PRIu64 ",\"to_inside_tx_full\":%" PRIu64 "}",
 			t->inline_tx[0], t->inline_tx_drops[0], t->inline_tx[1], t->inline_tx_drops[1]);
+	if (t->has_enforce) {
+		const struct dp_enforce_stats *e = &t->enforce;
+
+		fputs(",\"enforce\":{\"packets\":{", f);
+		for (unsigned a = 0; a < MXS_ACTION_COUNT; a++)
+			fprintf(f, "%s\"%s\":%" PRIu64, a ? "," : "", mxs_action_name(a), e->pkts[a]);
+		fputs("},\"shadow\":{", f);
+		for (unsigned a = 0; a < MXS_ACTION_COUNT; a++)
+			fprintf(f, "%s\"%s\":%" PRIu64, a ? "," : "", mxs_action_name(a), e->shadow[a]);
+		fprintf(f, "},\"syn_throttled\":%" PRIu64 ",\"syn_admitted\":%" PRIu64
+			",\"not_smtp\":%" PRIu64 ",\"parse_errors\":%" PRIu64
+			",\"buckets_replaced\":%" PRIu64 "}", e->syn_throttled, e->syn_admitted,
+			e->not_smtp, e->parse_errors, e->buckets_replaced);
+	}
 	if (t->has_hold)
 		fprintf(f, ",\"greet_hold\":{\"armed\":%" PRIu64 ",\"banners_held\":%" PRIu64
 			",\"frames_held\":%" PRIu64 ",\"released\":%" PRIu64 ",\"dropped\":%" PRIu64

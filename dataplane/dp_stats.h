@@ -17,6 +17,7 @@
 #include <mxscreen/link.h>
 
 #include "dp_conn.h"
+#include "dp_enforce.h"
 #include "dp_hold.h"
 #include "dp_link.h"
 #include "dp_reload.h"
@@ -46,6 +47,8 @@ struct dp_stats_totals {
 	int is_inline;          /* --inline: the two ports' forwarding */
 	uint64_t inline_tx[2];  /* sent out of OUTSIDE (0), INSIDE (1) */
 	uint64_t inline_tx_drops[2];
+	int has_enforce;        /* --inline-ports */
+	struct dp_enforce_stats enforce;
 	int has_hold;           /* --greet-hold-ms */
 	struct dp_hold_stats hold;
 };

@@ -285,6 +285,22 @@ static uint16_t hold_offer(struct dp_worker *w, unsigned peer, struct rte_mbuf *
 	return k;
 }
 
+/* --inline-ports: enforce the verdicts; returns how many frames are left
+ * in @m, in order (the dropped ones are freed). */
+static uint16_t enforce(struct dp_worker *w, struct rte_mbuf **m, uint16_t n, uint64_t now)
+{
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (dp_enforce_frame(w->enf, rte_pktmbuf_mtod(m[i], uint8_t *),
+				     rte_pktmbuf_data_len(m[i]), now) == MXS_ENF_DROP)
+			rte_pktmbuf_free(m[i]);
+		else
+			m[k++] = m[i];
+	}
+	return k;
+}
+
 /* Greet hold: classify and send what is due at @now. */
 static void hold_release(struct dp_worker *w, uint64_t now)
 {
@@ -313,7 +329,7 @@ int dp_worker_main_inline(void *arg)
 
 	start(w);
 	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
-		uint64_t now = w->hold ? mono_ns() : 0;
+		uint64_t now = w->hold || w->enf ? mono_ns() : 0;
 		int got = 0;
 
 		for (unsigned side = 0; side < 2; side++) {
@@ -328,7 +344,9 @@ int dp_worker_main_inline(void *arg)
 			t1 = rte_rdtsc();
 			got = 1;
 			rules_sync(w);
-			k = w->hold ? hold_offer(w, peer, m, n, now) : n;
+			k = w->enf ? enforce(w, m, n, now) : n;
+			if (w->hold && k)
+				k = hold_offer(w, peer, m, k, now);
 			if (k)
 				forward(w, peer, m, k);
 			account(w, t0, t1, n);

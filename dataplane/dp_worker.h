@@ -12,7 +12,9 @@
  * what the peer's tx queue does not take is freed and counted (a full tx
  * ring never stalls rx). With a greet hold (dp_hold.h) the frames it keeps
  * back are classified and sent when it releases them, checked once a loop
- * turn; at stop everything held is sent.
+ * turn; at stop everything held is sent. With --inline-ports (no XDP
+ * program in front) the worker enforces the verdicts itself (dp_enforce.h)
+ * before anything else looks at a frame.
  * With --io-only (no tracker) the same loops receive, count and free, and
  * the dispatcher deals packets round-robin: the I/O ceiling.
  * No locks, allocation or logging in the loops; only counters. Each loop
@@ -36,6 +38,7 @@
 #include <rte_ring.h>
 
 #include "dp_conn.h"
+#include "dp_enforce.h"
 #include "dp_hold.h"
 #include "dp_link.h"
 #include "dp_output.h"
@@ -80,6 +83,7 @@ struct dp_worker {
 	uint64_t inline_tx[2];         /* --inline: sent out of inline_port[i] */
 	uint64_t inline_tx_drops[2];   /* --inline: refused by inline_port[i]'s tx */
 	struct dp_hold *hold;          /* --inline --greet-hold-ms, else NULL */
+	struct dp_enforce *enf;        /* --inline-ports: verdicts enforced here */
 	uint8_t linbuf[65536] __rte_aligned(64); /* multi-segment packets */
 } __rte_cache_aligned;
 

@@ -49,6 +49,16 @@ expect 2 "needs 3 lcores, the EAL has 1" -- --no-huge --no-shconf --no-pci -l 0 
   --vdev "net_pcap0,rx_pcap=$T/ok.pcap" -- --workers 2
 expect 2 "eve $T/nodir/x" -- --pcap "$T/ok.pcap" --eve "$T/nodir/x"
 expect 2 "cannot be passed" -- --pcap "$T/a,b.pcap"
+expect 2 "greet-hold-ms is for --inline or --inline-ports only" -- --pcap "$T/ok.pcap" --greet-hold-ms 100
+expect 2 "greet-hold-ms: '0' is not an integer in 1-10000" -- --inline a,b --greet-hold-ms 0
+expect 2 "tag-dscp is for --inline-ports only" -- --pcap "$T/ok.pcap" --tag-dscp 10
+expect 2 "tag-dscp cannot be combined with --inline" -- --inline a,b --tag-dscp 10
+expect 2 "tag-dscp: '64' is not an integer in 0-63" -- --tag-dscp 64
+expect 2 "inline-ports: '1,1' is not P,Q" -- --inline-ports 1,1
+expect 2 "inline-ports cannot be combined with --inline" -- --inline a,b --inline-ports 0,1
+expect 2 "give the EAL options that make the ports" -- --inline-ports 0,1
+expect 2 "inline-ports: no port 5" -- --no-huge --no-shconf --no-pci -l 0 -m 256 --log-level=4 \
+  --vdev net_null0 --vdev net_null1 -- --inline-ports 0,5
 # root reads anything: only check the permission case as another user
 if [ "$(id -u)" -ne 0 ]; then expect 2 "Permission denied" -- --pcap "$T/noperm.pcap"; fi
 

@@ -18,6 +18,7 @@ DP=$1
 OBJ=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../scripts/lib/inline_pins.sh"
+. "$HERE/inline_lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "skipped: needs root"; exit 77; }
 for t in ip ethtool nsenter /usr/bin/python3; do
   command -v "$t" >/dev/null || { echo "skipped: $t missing"; exit 77; }
@@ -51,45 +52,9 @@ for ns_if in "$C mxc0" "$S mxs0"; do
 done
 
 # The server: answers any number of SMTP dialogues on port 25.
-ip netns exec "$S" /usr/bin/python3 - <<'PY' &
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 25)); s.listen(8)
-while True:
-    c, _ = s.accept()
-    c.settimeout(10)
-    try:
-        c.sendall(b"220 mx.test.example ESMTP\r\n")
-        buf = b""
-        while True:
-            d = c.recv(4096)
-            if not d:
-                break
-            buf += d
-            while b"\r\n" in buf:
-                line, buf = buf.split(b"\r\n", 1)
-                if line.upper().startswith(b"QUIT"):
-                    c.sendall(b"221 bye\r\n"); raise EOFError
-                c.sendall(b"250 ok\r\n")
-    except Exception:
-        pass
-    c.close()
-PY
-spid=$!
+smtp_server "$S"
 
-# One dialogue from the client; prints the server's replies.
-smtp() {
-  ip netns exec "$C" /usr/bin/python3 - "$1" "${2:-10.98.0.2}" <<'PY'
-import socket, sys
-s = socket.create_connection((sys.argv[2], 25), timeout=5)
-f = s.makefile("rb")
-out = [f.readline()]
-for cmd in (b"HELO " + sys.argv[1].encode() + b"\r\n", b"QUIT\r\n"):
-    s.sendall(cmd); out.append(f.readline())
-print(b"|".join(l.strip() for l in out).decode())
-PY
-}
+smtp() { smtp_dialogue "$C" "$1" "${2:-10.98.0.2}"; }
 start_dp() {
   local n=$1
   shift
@@ -104,33 +69,6 @@ start_dp() {
   sleep 1
   kill -0 "$pid" 2>/dev/null || { echo "FAIL: mxscreen-dp --inline did not start: $(cat "$T/err$n")"; exit 1; }
 }
-# ping without ping(8): one ICMP echo over a raw socket, 0 on a reply.
-ping1() {
-  ip netns exec "$C" /usr/bin/python3 - <<'PY'
-import os, socket, struct, sys, time
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-s.settimeout(0.5)
-ident = os.getpid() & 0xffff
-for seq in range(4):
-    h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"mxscreen-inline!"
-    h = h[:2] + struct.pack("!H", csum(h)) + h[4:]
-    s.sendto(h, ("10.98.0.2", 0))
-    end = time.time() + 0.5
-    while time.time() < end:
-        try:
-            d = s.recv(2048)
-        except socket.timeout:
-            break
-        ihl = (d[0] & 15) * 4
-        if d[ihl] == 0 and struct.unpack("!H", d[ihl + 4:ihl + 6])[0] == ident:
-            sys.exit(0)
-sys.exit(1)
-PY
-}
 fail=0
 want='220 mx.test.example ESMTP|250 ok|221 bye'
 sleep 0.5
@@ -138,7 +76,7 @@ sleep 0.5
 start_dp 1
 r=$(smtp inline-one.example 2>&1)
 [ "$r" = "$want" ] || { echo "FAIL: SMTP through the edge: '$r'"; fail=1; }
-ping1 || { echo "FAIL: ping does not cross the edge"; fail=1; }
+ping1 "$C" 10.98.0.2 || { echo "FAIL: ping does not cross the edge"; fail=1; }
 # Tagged frames: the demo capture's frames with an 802.1Q tag (VLAN 100)
 # inserted, sent raw into the client's veth (SMTP sessions of both
 # directions, all port 25, so all through mxscreen-dp); every one must
@@ -208,7 +146,7 @@ kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=
 sleep 0.5
 r=$(smtp after-kill.example 2>&1)
 [ "$r" = "$want" ] || { echo "FAIL: port 25 after SIGKILL (fail open): '$r'"; fail=1; }
-ping1 || { echo "FAIL: ping after SIGKILL"; fail=1; }
+ping1 "$C" 10.98.0.2 || { echo "FAIL: ping after SIGKILL"; fail=1; }
 
 # Greet hold: the banner reaches the client HOLD ms late; a client that
 # talks first inside that window is reported as a pregreet, one that waits
@@ -246,7 +184,7 @@ case $r in
       { echo "FAIL: the banner came after ${r##*|} s, not held $HOLD ms"; fail=1; } ;;
   *) echo "FAIL: polite dialogue through the greet hold: '$r'"; fail=1 ;;
 esac
-ping1 || { echo "FAIL: ping with the greet hold on"; fail=1; }
+ping1 "$C" 10.98.0.2 || { echo "FAIL: ping with the greet hold on"; fail=1; }
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 [ $rc -eq 0 ] || { echo "FAIL: mxscreen-dp (greet hold) exit $rc: $(cat "$T/err3")"; fail=1; }
 grep '"helo":"early.example"' "$T/eve3.ndjson" | grep -q '"anomalies":\[[^]]*"pregreet"' ||
