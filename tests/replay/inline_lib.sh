@@ -1,6 +1,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Sourced by the inline tests (test_inline.sh, test_inline_native.sh): the
 # server, the client and ping across an edge, in network namespaces.
+#   inline_topology C E S SERVER_ADDR CLIENT_ADDR...
+#                           namespaces C - E - S: mxc0 (C) - mxe0 | mxe1 (E)
+#                           - mxs0 (S), /24 addresses, links up, then the end
+#                           veths as a real wire's ends: tx checksum offload
+#                           off (the edge copies frames as they are) and GRO
+#                           on (so they take XDP_REDIRECTed frames: set on a
+#                           link that is up). Exits 77 when namespaces or
+#                           veths cannot be made, 1 on other failures
 #   smtp_server NS          an SMTP responder on NS's port 25, any number of
 #                           dialogues (background; its pid in $spid)
 #   smtp_dialogue NS HELO DST [SRC]
@@ -9,6 +17,25 @@
 #                           $SMTP_TIMEOUT seconds per step (default 3)
 #   ping1 NS DST            one ICMP echo over a raw socket (no ping(8)
 #                           needed), 0 on a reply
+inline_topology() {
+  local c=$1 e=$2 s=$3 srv=$4 a
+  shift 4
+  ip netns add "$c" && ip netns add "$e" && ip netns add "$s" ||
+    { echo "skipped: cannot create network namespaces"; exit 77; }
+  ip -n "$e" link add mxe0 type veth peer name mxc0 netns "$c" || { echo "skipped: no veth"; exit 77; }
+  ip -n "$e" link add mxe1 type veth peer name mxs0 netns "$s" || exit 1
+  ip -n "$e" link set lo up && ip -n "$e" link set mxe0 up && ip -n "$e" link set mxe1 up || exit 1
+  ip -n "$c" link set lo up && ip -n "$c" link set mxc0 up || exit 1
+  for a in "$@"; do ip -n "$c" addr add "$a/24" dev mxc0 || exit 1; done
+  ip -n "$s" link set lo up && ip -n "$s" addr add "$srv/24" dev mxs0 && ip -n "$s" link set mxs0 up || exit 1
+  for a in "$c mxc0" "$s mxs0"; do
+    set -- $a
+    ip netns exec "$1" ethtool -K "$2" tx off >/dev/null || exit 1
+    ip netns exec "$1" ethtool -K "$2" gro on >/dev/null ||
+      { echo "skipped: veth without GRO (XDP_REDIRECT into it impossible)"; exit 77; }
+  done
+}
+
 smtp_server() {
   ip netns exec "$1" /usr/bin/python3 - <<'PY' &
 import socket

@@ -37,19 +37,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-ip netns add "$C" && ip netns add "$E" && ip netns add "$S" ||
-  { echo "skipped: cannot create network namespaces"; exit 77; }
-ip -n "$E" link add mxe0 type veth peer name mxc0 netns "$C" || { echo "skipped: no veth"; exit 77; }
-ip -n "$E" link add mxe1 type veth peer name mxs0 netns "$S" || exit 1
-ip -n "$E" link set lo up; ip -n "$E" link set mxe0 up; ip -n "$E" link set mxe1 up
-ip -n "$C" link set lo up; ip -n "$C" addr add 10.98.0.1/24 dev mxc0; ip -n "$C" link set mxc0 up
-ip -n "$S" link set lo up; ip -n "$S" addr add 10.98.0.2/24 dev mxs0; ip -n "$S" link set mxs0 up
-for ns_if in "$C mxc0" "$S mxs0"; do
-  set -- $ns_if
-  ip netns exec "$1" ethtool -K "$2" tx off >/dev/null || exit 1
-  ip netns exec "$1" ethtool -K "$2" gro on >/dev/null ||
-    { echo "skipped: veth without GRO (XDP_REDIRECT into it impossible)"; exit 77; }
-done
+inline_topology "$C" "$E" "$S" 10.98.0.2 10.98.0.1
 
 # The server: answers any number of SMTP dialogues on port 25.
 smtp_server "$S"

@@ -36,18 +36,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-ip netns add "$C" && ip netns add "$E" && ip netns add "$S" ||
-  { echo "skipped: cannot create network namespaces"; exit 77; }
-ip -n "$E" link add mxe0 type veth peer name mxc0 netns "$C" || { echo "skipped: no veth"; exit 77; }
-ip -n "$E" link add mxe1 type veth peer name mxs0 netns "$S" || exit 1
-ip -n "$E" link set lo up; ip -n "$E" link set mxe0 up; ip -n "$E" link set mxe1 up
-ip -n "$C" link set lo up; ip -n "$C" link set mxc0 up
-for a in 9 2 3 4; do ip -n "$C" addr add "10.98.1.$a/24" dev mxc0; done
-ip -n "$S" link set lo up; ip -n "$S" addr add 10.98.1.100/24 dev mxs0; ip -n "$S" link set mxs0 up
-# veths leave TCP checksums to "hardware" unless told not to: the frames
-# the edge copies must carry complete ones, as from a real wire.
-ip netns exec "$C" ethtool -K mxc0 tx off >/dev/null && ip netns exec "$S" ethtool -K mxs0 tx off >/dev/null ||
-  { echo "skipped: cannot turn veth tx offload off"; exit 77; }
+inline_topology "$C" "$E" "$S" 10.98.1.100 10.98.1.9 10.98.1.2 10.98.1.3 10.98.1.4
 ip netns exec "$S" nft -f - <<'NFT' || exit 1
 table ip t {
   counter dscp10 { }
