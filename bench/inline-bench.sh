@@ -15,6 +15,9 @@
 #   mxscreen-dp  mxscreen-dp --inline eo,ei --rules etc/rules, its lcore on
 #                CPU 1: port 25 through AF_XDP (copy mode on veth) and the
 #                classifier, the rest forwarded by the XDP program
+#   io-only      the same with --io-only: port 25 through AF_XDP and back
+#                out, unclassified (what the AF_XDP copy path alone costs;
+#                smtp only)
 #   xdp-only     the same XDP program with mxscreen-dp gone (fail open):
 #                everything forwarded by bpf_redirect
 #   bridge+nft   br0 over eo and ei, nftables bridge filter forward chain
@@ -120,24 +123,35 @@ median() {
 }
 
 # ---- mxscreen-dp --inline (its lcore on CPU 1), then fail open
-taskset -c 1 nsenter --net="/var/run/netns/$E" "$DP" -l 1 --no-huge --no-shconf -m 256 \
-  --log-level=4 -- --inline eo,ei --bpf-pin-dir "$PIN" --smtp-ports 25 \
-  --rules "$ROOT/etc/rules" --stats-json "$T/dp.json" 2>"$T/dp.log" &
-DPID=$!
-for _ in $(seq 100); do
-  ip -n "$E" link show eo | grep -q xdp && ip -n "$E" link show ei | grep -q xdp && break
-  kill -0 "$DPID" 2>/dev/null || { cat "$T/dp.log" >&2; setup_fail "mxscreen-dp did not start"; }
-  sleep 0.1
-done
-sleep 1
+# start_dp NAME [OPTIONS]: mxscreen-dp --inline on CPU 1, ready
+start_dp() {
+  local name=$1
+  shift
+  taskset -c 1 nsenter --net="/var/run/netns/$E" "$DP" -l 1 --no-huge --no-shconf -m 256 \
+    --log-level=4 -- --inline eo,ei --bpf-pin-dir "$PIN" --stats-json "$T/$name.json" "$@" \
+    2>"$T/$name.log" &
+  DPID=$!
+  for _ in $(seq 100); do
+    ip -n "$E" link show eo | grep -q xdp && ip -n "$E" link show ei | grep -q xdp && break
+    kill -0 "$DPID" 2>/dev/null || { cat "$T/$name.log" >&2; setup_fail "mxscreen-dp did not start"; }
+    sleep 0.1
+  done
+  sleep 1
+}
+stop_dp() {
+  kill -TERM "$DPID"; wait "$DPID"; DPID=
+  grep -o 'inline: .*' "$T/$1.log" >&2
+  /usr/bin/python3 -c 'import json, sys; j = json.load(open(sys.argv[1]))
+print("mxscreen-dp: %d packets, %.0f cycles a packet in its loop (%.0f of them receiving)" % (
+    j["packets"], j["cycles_per_packet"], j["rx_cycles_per_packet"]))' "$T/$1.json" >&2 || true
+}
+start_dp full --smtp-ports 25 --rules "$ROOT/etc/rules"
 median mxscreen-dp 25
 median mxscreen-dp 8080
-kill -TERM "$DPID"; wait "$DPID"; DPID=
-grep -o 'inline: .*' "$T/dp.log" >&2
-/usr/bin/python3 -c 'import json, sys; j = json.load(open(sys.argv[1]))
-print("mxscreen-dp: %d packets, %.0f cycles a packet in its loop (%.0f of them receiving, %.0f processing)" % (
-    j["packets"], j["cycles_per_packet"], j["rx_cycles_per_packet"], j["processing_cycles_per_packet"]))' \
-  "$T/dp.json" >&2 || true
+stop_dp full
+start_dp io --io-only
+median io-only 25
+stop_dp io
 median xdp-only 25
 median xdp-only 8080
 

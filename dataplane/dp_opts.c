@@ -38,7 +38,8 @@ const char *dp_opts_usage(void)
 	       "                       are classified and sent on unchanged out of the other\n"
 	       "                       interface, the rest is forwarded by the XDP program\n"
 	       "                       (bpf/mxscreen_inline.bpf.o), which fails open when\n"
-	       "                       mxscreen-dp is not running; with --pcap, --io-only or\n"
+	       "                       mxscreen-dp is not running; with --io-only, forwarded\n"
+	       "                       unclassified (the inline I/O ceiling); with --pcap or\n"
 	       "                       --workers > 1: usage error\n"
 	       "  --bpf-pin-dir DIR    maps shared with mxscreend (default " DP_OPTS_PIN_DIR ")\n"
 	       "  --inline-ports P,Q   the same bump in the wire between EAL ports P (outside)\n"
@@ -307,8 +308,7 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 	}
 	if (o->inline_if[0] || o->native_inline) {
 		const char *mode = o->inline_if[0] ? "--inline" : "--inline-ports";
-		const char *bad = o->pcap ? "--pcap" : o->io_only ? "--io-only" :
-				  o->workers > 1 ? "--workers" :
+		const char *bad = o->pcap ? "--pcap" : o->workers > 1 ? "--workers" :
 				  o->inline_if[0] && o->native_inline ? "--inline-ports" :
 				  o->native_inline && pin_opt ? "--bpf-pin-dir" :
 				  o->inline_if[0] ? enf_opt : NULL;

@@ -257,7 +257,12 @@ static void forward(struct dp_worker *w, unsigned peer, struct rte_mbuf **m, uin
 {
 	uint16_t sent;
 
-	classify(w, m, n);
+	if (w->trk) {
+		classify(w, m, n);
+	} else { /* --io-only: the forwarding alone */
+		for (uint16_t i = 0; i < n; i++)
+			w->rx_bytes += rte_pktmbuf_pkt_len(m[i]);
+	}
 	sent = rte_eth_tx_burst(w->run->inline_port[peer], 0, m, n);
 	w->inline_tx[peer] += sent;
 	if (sent < n) {
@@ -353,7 +358,7 @@ int dp_worker_main_inline(void *arg)
 		}
 		if (w->hold)
 			hold_release(w, now);
-		if (!got) {
+		if (!got && w->trk) {
 			rules_sync(w);
 			dp_conn_advance(w->trk, wall_ns());
 		}
