@@ -81,7 +81,9 @@ static void process_io(struct dp_worker *w, struct rte_mbuf **m, uint16_t n,
 	account(w, t0, t1, n);
 }
 
-/* Classify @n packets; the mbufs stay the caller's. */
+/* Classify @n packets; the mbufs stay the caller's. A frame in several
+ * segments is copied whole (up to linbuf) into the one linear buffer, so a
+ * second such frame first sends what came before it to the tracker. */
 static void classify(struct dp_worker *w, struct rte_mbuf **m, uint16_t n)
 {
 	const uint8_t *frames[DP_WORKER_BURST];
@@ -89,6 +91,7 @@ static void classify(struct dp_worker *w, struct rte_mbuf **m, uint16_t n)
 	uint64_t ts[DP_WORKER_BURST];
 	uint64_t now = 0;
 	const struct dp_run *run = w->run;
+	uint16_t start = 0;
 	int lin_used = 0;
 
 	/* Headers on their way while the burst's descriptors are read. */
@@ -96,16 +99,17 @@ static void classify(struct dp_worker *w, struct rte_mbuf **m, uint16_t n)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], const void *));
 	for (uint16_t i = 0; i < n; i++) {
 		lens[i] = rte_pktmbuf_pkt_len(m[i]);
-		if (m[i]->nb_segs == 1 || lin_used) {
-			/* Only one linear copy per burst: a second jumbo
-			 * frame in the same burst is cut to its first
-			 * segment, which holds every header we parse. */
+		if (m[i]->nb_segs == 1) {
 			frames[i] = rte_pktmbuf_mtod(m[i], const uint8_t *);
-			if (m[i]->nb_segs != 1)
-				lens[i] = rte_pktmbuf_data_len(m[i]);
 		} else {
-			frames[i] = rte_pktmbuf_read(m[i], 0, lens[i] > sizeof(w->linbuf) ?
-						     sizeof(w->linbuf) : lens[i], w->linbuf);
+			if (lin_used) {
+				dp_conn_burst(w->trk, frames + start, lens + start, ts + start,
+					      i - start);
+				start = i;
+			}
+			if (lens[i] > sizeof(w->linbuf))
+				lens[i] = sizeof(w->linbuf);
+			frames[i] = rte_pktmbuf_read(m[i], 0, lens[i], w->linbuf);
 			lin_used = 1;
 		}
 		if (run->ts_off >= 0 && (m[i]->ol_flags & run->ts_flag)) {
@@ -116,7 +120,7 @@ static void classify(struct dp_worker *w, struct rte_mbuf **m, uint16_t n)
 			ts[i] = now;
 		}
 	}
-	dp_conn_burst(w->trk, frames, lens, ts, n);
+	dp_conn_burst(w->trk, frames + start, lens + start, ts + start, n - start);
 	dp_conn_advance(w->trk, ts[n - 1]);
 }
 
