@@ -108,7 +108,11 @@ int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
 		t->conn.fragments, t->conn.malformed, t->flow.created, evicted_total(t));
 	for (int k = 0; k < DP_FLOW_CLS_COUNT; k++)
 		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "", cls[k], t->flow.evicted[k]);
-	fprintf(f, "},\"flows_expired\":%" PRIu64 ",\"smtp_connections\":%" PRIu64
+	/* created = evicted + expired + removed (closed, reset) + drained
+	 * (open at exit) + active (while running) */
+	fprintf(f, "},\"flows_removed\":%" PRIu64 ",\"flows_drained\":%" PRIu64
+		",\"flows_active\":%" PRIu64, t->flow.removed, t->flow.drained, t->flow.active);
+	fprintf(f, ",\"flows_expired\":%" PRIu64 ",\"smtp_connections\":%" PRIu64
 		",\"half_open_closed\":%" PRIu64 ",\"conn_exhausted\":%" PRIu64
 		",\"probe_given_up\":%" PRIu64 ",\"records_written\":%" PRIu64
 		",\"records_dropped\":%" PRIu64 ",\"dispatch_drops\":%" PRIu64
