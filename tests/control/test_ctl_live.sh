@@ -82,6 +82,17 @@ start_daemon() {
 start_daemon
 [ "$(stat -c %a:%G "$T/ctl.sock")" = 660:nogroup ] && ok "control socket mode 0660, group control_group" ||
   bad "socket mode and group $(stat -c %a:%G "$T/ctl.sock")"
+# A user outside control_group is refused by the kernel (exit 3, one line
+# naming the socket); one in it (nobody: nogroup) is served.
+if command -v runuser >/dev/null && id daemon >/dev/null 2>&1 && ! id -nG daemon | grep -qw nogroup; then
+  chmod 755 "$T"
+  runuser -u daemon -- "$CTL" -s "$T/ctl.sock" version >"$T/out" 2>"$T/err"; got=$?
+  [ $got -eq 3 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "ctl.sock" "$T/err" &&
+    ok "a user outside control_group is refused: $(cat "$T/err")" ||
+    bad "user daemon (not in nogroup) -> exit $got: $(cat "$T/err")"
+  runuser -u nobody -- "$CTL" -s "$T/ctl.sock" version >"$T/out" 2>"$T/err" &&
+    ok "a user in control_group is served" || bad "user nobody (nogroup) refused: $(cat "$T/err")"
+fi
 
 # The dataplane replays the demo capture until stopped.
 $PY "$ROOT/scripts/demo-pcap" "$T/demo.pcap"
