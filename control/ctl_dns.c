@@ -734,6 +734,8 @@ static int rcode_status(const unsigned char *m, int alen)
 {
 	if (!m || alen < DNS_HDR)
 		return ARES_EBADRESP;
+	if ((m[2] & 0x02) && !get16(m + 6))
+		return ARES_EBADRESP;         /* truncated to nothing (no_tcp) */
 	switch (m[3] & 0x0f) {
 	case 0: return get16(m + 6) ? ARES_SUCCESS : ARES_ENODATA;
 	case 1: return ARES_EFORMERR;
@@ -1816,7 +1818,7 @@ struct ctl_dns *ctl_dns_create(const struct ctl_dns_params *p)
 	/* STAYOPEN: without it c-ares opens and closes its socket around
 	 * every idle period, a handful of syscalls per lookup. */
 	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP |
-		  ARES_FLAG_STAYOPEN;
+		  ARES_FLAG_STAYOPEN | (p->no_tcp ? ARES_FLAG_IGNTC : 0);
 	o.timeout = (int)(d->timeout_us / 1000u);
 	o.tries = 1;                   /* the tries are ours: see "the wire" */
 	o.sock_state_cb = sock_cb;

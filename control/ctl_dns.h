@@ -61,6 +61,11 @@ struct ctl_dns_params {
 	uint32_t max_inflight;
 	uint32_t ttl_min, ttl_max, error_ttl;
 	uint32_t cache_max;           /* entries, default 100000; LRU beyond */
+	int no_tcp;                   /* servers without TCP (rbldnsd): a truncated
+				       * answer is taken as it is (one with no
+				       * answer is an error), never retried over
+				       * TCP; c-ares would fail every query in
+				       * flight to a server whose TCP refuses */
 };
 
 struct ctl_dns_stats {

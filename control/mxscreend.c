@@ -190,6 +190,7 @@ static int build(struct daemon *d, struct ctl_conf *c, char *err, size_t errlen)
 		/* the list servers: same timeouts and cache, their own client */
 		dp.servers = c->list_resolvers;
 		dp.n_servers = c->n_list_resolvers;
+		dp.no_tcp = 1; /* rbldnsd speaks UDP only */
 		list_dns = ctl_dns_create(&dp);
 		if (!list_dns) {
 			ctl_dns_free(dns);
