@@ -198,7 +198,8 @@ static void declare_gap(struct dp_reasm_dir *d, uint32_t n,
 static void check_old(struct dp_reasm_dir *d, uint32_t seq,
 		      const uint8_t *p, uint32_t n)
 {
-	uint32_t back = (uint32_t)-seq_diff(seq, d->next_seq); /* >= n */
+	/* Unsigned: a segment 2^31 behind is a distance, not -INT32_MIN. */
+	uint32_t back = d->next_seq - seq; /* >= n */
 	uint32_t skip;
 
 	if (back > d->hist_len) {
