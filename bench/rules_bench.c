@@ -7,7 +7,8 @@
  * rules to a temporary rules file, loads them with dp_rules_load (one
  * scratch slot, so the real engine is measured), compiles the same patterns
  * one by one with PCRE2 (+JIT unless --no-jit) and times a fixed set of
- * realistic HELO values through: dp_rules_scan; raw hs_scan on the same db;
+ * realistic HELO values through: dp_rules_scan; raw hs_scan on the helo
+ * db (the rules neither on the literal fast path nor behind a gate);
  * PCRE2 first-match (Postfix: the first matching pattern wins); PCRE2
  * all-patterns (every hit, which is what dp_rules_scan reports). Medians
  * over repetitions. PCRE2 runs on an evenly spread sample of the values,
@@ -61,7 +62,7 @@ struct pat {
 };
 
 struct result {
-	uint32_t n, sample, matching, mismatches;
+	uint32_t n, sample, matching, mismatches, n_lit, n_gated, n_gate;
 	double compile_ms, db_kib, hs_ns, hs_tsc, raw_ns, first_ns, all_ns;
 };
 
@@ -370,6 +371,14 @@ static void run_size(const struct opts *o, const struct pat *pats, uint32_t n,
 	if (!hdb || hs_database_size(hdb, &dbsz) != HS_SUCCESS)
 		die("dp_rules_load gave no helo database");
 	res->db_kib = (double)dbsz / 1024.0;
+	for (i = 0; i < db->n_gate[MXS_FIELD_HELO]; i++) {   /* and the gate dbs */
+		if (hs_database_size(db->gate[MXS_FIELD_HELO][i].db, &dbsz) != HS_SUCCESS)
+			die("hs_database_size failed on a gate database");
+		res->db_kib += (double)dbsz / 1024.0;
+	}
+	res->n_lit = db->n_lit[MXS_FIELD_HELO];
+	res->n_gated = db->n_gated[MXS_FIELD_HELO];
+	res->n_gate = db->n_gate[MXS_FIELD_HELO];
 
 	/* Rep 0 of every loop below is a warm-up and not counted. */
 	for (r = 0; r <= o->hs_reps; r++) {   /* dp_rules_scan, no-op callback */
@@ -381,7 +390,7 @@ static void run_size(const struct opts *o, const struct pat *pats, uint32_t n,
 	}
 	res->hs_ns = (double)median(t_ns, o->hs_reps) / vs->n;
 	res->hs_tsc = (double)median(t_x, o->hs_reps) / vs->n;
-	for (r = 0; r <= o->hs_reps; r++) {   /* raw hs_scan: the wrapper's cost */
+	for (r = 0; r <= o->hs_reps; r++) {   /* raw hs_scan of the helo db alone */
 		t0 = now_ns();
 		for (i = 0; i < vs->n; i++)
 			hs_scan(hdb, vs->v[i], (unsigned)vs->len[i], 0, db->scratch[0], raw_noop, NULL);
@@ -462,11 +471,13 @@ static void write_json(const struct opts *o, const struct result *res, uint32_t 
 			"\"hs_tsc_per_value\":%.0f,\"hs_raw_ns_per_value\":%.1f,"
 			"\"pcre2_first_ns_per_value\":%.1f,\"pcre2_all_ns_per_value\":%.1f,"
 			"\"ratio_all\":%.1f,\"ratio_first\":%.1f,\"pcre2_sample\":%u,"
-			"\"matching\":%u,\"mismatches\":%u}", i ? "," : "", res[i].n,
+			"\"matching\":%u,\"mismatches\":%u,\"literal_rules\":%u,"
+			"\"gated_rules\":%u,\"gate_dbs\":%u}", i ? "," : "", res[i].n,
 			res[i].compile_ms, res[i].db_kib, res[i].hs_ns, res[i].hs_tsc,
 			res[i].raw_ns, res[i].first_ns, res[i].all_ns,
 			res[i].all_ns / res[i].hs_ns, res[i].first_ns / res[i].hs_ns,
-			res[i].sample, res[i].matching, res[i].mismatches);
+			res[i].sample, res[i].matching, res[i].mismatches, res[i].n_lit,
+			res[i].n_gated, res[i].n_gate);
 	fprintf(f, "],\"targets\":{");
 	if (a)
 		fprintf(f, "\"ratio_all_at_%u\":{\"value\":%.1f,\"min\":%.0f,\"pass\":%s}",
@@ -566,19 +577,19 @@ int main(int argc, char **argv)
 	       "pcre2 %s: pcre2_match one pattern at a time x%u (median)\n",
 	       (unsigned long long)o.seed, o.n_values, o.hs_reps,
 	       o.jit ? "JIT" : "interpreter (no JIT)", o.pcre_reps);
-	printf("%6s %10s %8s %8s %8s %8s %11s %10s %7s %7s %7s %6s %5s\n", "N", "compile_ms",
-	       "db_KiB", "hs_ns", "hs_tsc", "raw_ns", "pcre_first", "pcre_all", "all/hs",
-	       "1st/hs", "sample", "match", "bad");
+	printf("%6s %10s %8s %8s %8s %8s %11s %10s %7s %7s %7s %6s %5s %6s %6s\n", "N",
+	       "compile_ms", "db_KiB", "hs_ns", "hs_tsc", "raw_ns", "pcre_first", "pcre_all",
+	       "all/hs", "1st/hs", "sample", "match", "bad", "lit", "gated");
 	fflush(stdout);
 	uint32_t bad = 0;
 	for (uint32_t k = 0; k < o.n_sizes; k++) {
 		struct result *x = &res[k];
 		run_size(&o, pats, o.sizes[k], &vs, x);
 		bad += x->mismatches;
-		printf("%6u %10.1f %8.1f %8.1f %8.0f %8.1f %11.1f %10.1f %7.1f %7.1f %7u %6u %5u\n",
+		printf("%6u %10.1f %8.1f %8.1f %8.0f %8.1f %11.1f %10.1f %7.1f %7.1f %7u %6u %5u %6u %6u\n",
 		       x->n, x->compile_ms, x->db_kib, x->hs_ns, x->hs_tsc, x->raw_ns,
 		       x->first_ns, x->all_ns, x->all_ns / x->hs_ns, x->first_ns / x->hs_ns,
-		       x->sample, x->matching, x->mismatches);
+		       x->sample, x->matching, x->mismatches, x->n_lit, x->n_gated);
 		fflush(stdout);
 	}
 	const struct result *a = find(res, o.n_sizes, TARGET_RATIO_N);

@@ -35,6 +35,23 @@
  * written. Lookups allocate nothing and read at most max_len bytes of the
  * value (plus the final '\n'), however long it is.
  *
+ * Gates: a rule none of the shapes fit, whose pattern ends in a literal
+ * tail and the final $, is offered as gated. Its keys: the strings the tail
+ * matches (literal bytes, and groups of literal alternatives, (?:a|b) or
+ * (a|b), at most LIT_GATE_KEYS strings in all; an earlier group that would
+ * make more ends the tail), each cut to start at its first '.' or '@'.
+ * Every key must be LIT_GATE_MIN bytes or more (".com" would gate nothing)
+ * or the rule is not gated. A match of the pattern ends at the value's end
+ * (or before a final '\n'), and whatever matched just before that $ is one
+ * of those strings, so the value ends in one of the keys: a lookup that
+ * finds no key of the rule proves that it does not match. The tail is
+ * found by one pass over the pattern that follows escapes, classes and
+ * groups; anything it does not follow (inline options (?i), lookaround,
+ * \Q, \x.., POSIX classes, a top-level |, and more: lit_gate_tail) keeps
+ * the rule ungated, and a quantified item, class, '.' or non-ASCII byte
+ * simply ends the tail there. Gate keys sit in the end table beside the
+ * suffix keys and cost no extra lookup.
+ *
  * Hashing goes 8 bytes at a time (lit_hash_end, lit_hash_pre). An end key
  * of L = 8q + r bytes is hashed from its end: its q last 8-byte words, then
  * its first r bytes as one short word. Every suffix of a value shares the
@@ -55,11 +72,13 @@
 #define LIT_SEED 0x243f6a8885a308d3ull
 #define LIT_MUL 0xff51afd7ed558ccdull
 #define LIT_PREFIX_LENS 8u
+#define LIT_GATE_MIN 8u         /* shortest gate key */
+#define LIT_GATE_KEYS 8u        /* most gate keys of one rule */
 #define LIT_ONES 0x0101010101010101ull
 #define LIT_LO7 0x7f7f7f7f7f7f7f7full
 #define LIT_HI 0x8080808080808080ull
 
-enum { LIT_NONE, LIT_EXACT, LIT_SUFFIX, LIT_PREFIX };
+enum { LIT_NONE, LIT_EXACT, LIT_SUFFIX, LIT_PREFIX, LIT_GATE };
 
 struct lit_slot {
 	uint64_t hash;          /* of the folded key */
@@ -73,7 +92,8 @@ struct lit_ref {
 	uint32_t id;            /* dp_literal_rule.id */
 	uint32_t raw;           /* offset in keys of the literal as written */
 	uint8_t caseless;       /* flag i: any case; else the bytes in raw */
-	uint8_t suffix;         /* end table: 1 suffix rule, 0 exact rule */
+	uint8_t shape;          /* LIT_EXACT, LIT_SUFFIX, LIT_GATE (end table),
+				   LIT_PREFIX */
 };
 
 struct lit_table {
@@ -88,7 +108,7 @@ struct lit_table {
 };
 
 struct dp_literal {
-	struct lit_table end;   /* exact and suffix keys, hashed last byte first */
+	struct lit_table end;   /* exact, suffix and gate keys, hashed last byte first */
 	struct lit_table pre;   /* prefix keys, hashed first byte first */
 	uint32_t pre_lens[LIT_PREFIX_LENS];   /* prefix key lengths, ascending */
 	uint32_t n_pre_lens;
@@ -101,6 +121,7 @@ struct lit_cand {
 	uint32_t id, len, off;
 	uint32_t in;            /* index in dp_literal_params.rules */
 	uint8_t shape, caseless;
+	uint8_t first;          /* a gate rule's first key */
 	const char *key;        /* keys + off, once keys stops moving */
 };
 
@@ -261,6 +282,261 @@ static int lit_parse(const char *pat, char *out, uint32_t *ret_len)
 	return LIT_NONE;
 }
 
+/* \ before this byte is that byte, literally (PCRE, Hyperscan). */
+static bool lit_escaped_punct(unsigned char d)
+{
+	return d >= 0x21 && d <= 0x7e && !lit_alnum(d);
+}
+
+/* \ before this letter is one item of two pattern bytes that matches no
+ * fixed byte: a class (\d), a control character (\n) or an assertion (\b).
+ * Every other escaped letter or digit (\x41, \Q, \p{..}, \c, \1, ...) is
+ * beyond lit_gate_tail. */
+static bool lit_escape_item(unsigned char d)
+{
+	return d && strchr("dDwWsShHvVnrtfeabBAzZG", d);
+}
+
+/* Just past the class opening at pat[i] ('['), or 0 for one this parser
+ * does not follow: an inner '[' (POSIX [:alpha:], or a literal bracket)
+ * or an escape other than \ + punctuation or lit_escape_item. */
+static size_t lit_class_end(const char *pat, size_t i)
+{
+	size_t j = i + 1;
+
+	if (pat[j] == '^')
+		j++;
+	if (pat[j] == ']')
+		j++;
+	for (; pat[j]; j++) {
+		if (pat[j] == '\\') {
+			unsigned char d = (unsigned char)pat[j + 1];
+
+			if (!lit_escaped_punct(d) && !lit_escape_item(d))
+				return 0;
+			j++;
+		} else if (pat[j] == '[') {
+			return 0;
+		} else if (pat[j] == ']') {
+			return j + 1;
+		}
+	}
+	return 0;
+}
+
+/* Where the content of the group opening at pat[i] ('(') starts: after
+ * "(" or "(?:"; 0 for any other "(?" or "(*" (options, lookaround, names,
+ * comments, verbs), which lit_gate_tail does not follow. */
+static size_t lit_group_open(const char *pat, size_t i)
+{
+	if (pat[i + 1] == '*')
+		return 0;
+	if (pat[i + 1] != '?')
+		return i + 1;
+	return pat[i + 2] == ':' ? i + 3 : 0;
+}
+
+/* Index of the ')' that closes the group whose content starts at pat[i],
+ * or 0 when it has syntax lit_gate_tail does not follow or no ')'.
+ * *@ret_pure: the content is literal alternatives only (bytes that stand
+ * for themselves, \ + punctuation, '|'). */
+static size_t lit_group_end(const char *pat, size_t i, bool *ret_pure)
+{
+	uint32_t depth = 1;
+	bool pure = true;
+
+	while (pat[i]) {
+		unsigned char c = (unsigned char)pat[i];
+
+		if (c == '\\') {
+			unsigned char d = (unsigned char)pat[i + 1];
+
+			if (!lit_escaped_punct(d)) {
+				if (!lit_escape_item(d))
+					return 0;
+				pure = false;
+			}
+			i += 2;
+		} else if (c == '[') {
+			i = lit_class_end(pat, i);
+			if (!i)
+				return 0;
+			pure = false;
+		} else if (c == '(') {
+			i = lit_group_open(pat, i);
+			if (!i)
+				return 0;
+			depth++;
+			pure = false;
+		} else if (c == ')') {
+			if (--depth == 0) {
+				*ret_pure = pure;
+				return i;
+			}
+			i++;
+		} else {
+			if (c != '|' && !lit_plain(c))
+				pure = false;
+			i++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The literal tail of @pat, of @n bytes: pat[*ret_b..n-1) holds only bytes
+ * that stand for themselves, \ + punctuation and pure groups (see
+ * lit_group_end), none of them quantified, and pat[n-1] is the final,
+ * top-level $. false when there is no such tail (empty included) or @pat
+ * has syntax this pass does not follow: then it cannot be gated.
+ */
+static bool lit_gate_tail(const char *pat, size_t n, size_t *ret_b)
+{
+	size_t i = 0, run = 0;   /* the tail so far starts at run */
+
+	if (n < 2 || pat[n - 1] != '$')
+		return false;
+	while (i < n - 1) {
+		unsigned char c = (unsigned char)pat[i];
+
+		if (c == '\\') {
+			unsigned char d = (unsigned char)pat[i + 1];
+
+			if (!lit_escaped_punct(d)) {
+				if (!lit_escape_item(d))
+					return false;
+				run = i + 2;
+			}
+			i += 2;
+			continue;
+		}
+		switch (c) {
+		case '[':
+			i = lit_class_end(pat, i);
+			if (!i)
+				return false;
+			run = i;
+			break;
+		case '(': {
+			bool pure = false;
+			size_t o = lit_group_open(pat, i), e;
+
+			if (!o || !(e = lit_group_end(pat, o, &pure)))
+				return false;
+			i = e + 1;
+			if (!pure)
+				run = i;
+			break;
+		}
+		case ')':
+		case '|':
+			return false;   /* unbalanced, or top-level alternation */
+		case '{': {             /* {n}, {n,}, {n,m}: one quantifier */
+			size_t j = i + 1;
+
+			while ((pat[j] >= '0' && pat[j] <= '9') || pat[j] == ',')
+				j++;
+			i = pat[j] == '}' && j > i + 1 ? j + 1 : i + 1;
+			run = i;        /* the quantified item is not literal */
+			break;
+		}
+		case '*':
+		case '+':
+		case '?':
+			run = ++i;
+			break;
+		default:               /* ^ . $ } ] space non-ASCII ...: not ours */
+			i++;
+			if (!lit_plain(c))
+				run = i;
+			break;
+		}
+	}
+	if (i != n - 1)
+		return false;           /* the last $ was escaped or inside */
+	*ret_b = run;
+	return run < n - 1;
+}
+
+/*
+ * Gate keys of @pat, of @n bytes, into @out (room for LIT_GATE_KEYS * @n
+ * bytes; @tmp: the same again, scratch), each key @n bytes from the last;
+ * their lengths into @klen. Returns how many (distinct), or 0 when the
+ * rule cannot be gated.
+ */
+static uint32_t lit_gate_keys(const char *pat, size_t n, char *out, char *tmp,
+			      uint32_t *klen)
+{
+	uint32_t m = 1, tl[LIT_GATE_KEYS], u = 0;
+	size_t b, i;
+
+	if (!lit_gate_tail(pat, n, &b))
+		return 0;
+	klen[0] = 0;
+	for (i = b; i < n - 1;) {
+		if (pat[i] != '(') {            /* one literal byte: append */
+			char c = pat[i] == '\\' ? pat[i + 1] : pat[i];
+
+			i += pat[i] == '\\' ? 2 : 1;
+			for (uint32_t k = 0; k < m; k++)
+				out[k * n + klen[k]++] = c;
+			continue;
+		}
+		/* a pure group: every string so far times every alternative */
+		size_t o = lit_group_open(pat, i), e, a;
+		bool pure;
+		uint32_t n_alt = 1, t = 0;
+
+		e = lit_group_end(pat, o, &pure);
+		for (a = o; a < e; a++) {
+			if (pat[a] == '\\')
+				a++;
+			else
+				n_alt += pat[a] == '|';
+		}
+		i = e + 1;
+		if (m * n_alt > LIT_GATE_KEYS) {  /* too many: the tail starts after it */
+			m = 1;
+			klen[0] = 0;
+			continue;
+		}
+		for (uint32_t k = 0; k < m; k++) {
+			for (a = o; a <= e; t++) {  /* alternative t: pat[a..'|' or ')') */
+				memcpy(tmp + t * n, out + k * n, klen[k]);
+				tl[t] = klen[k];
+				for (; pat[a] != '|' && a < e; a++) {
+					if (pat[a] == '\\')
+						a++;
+					tmp[t * n + tl[t]++] = pat[a];
+				}
+				a++;                /* past the '|' or the ')' */
+			}
+		}
+		m = t;
+		memcpy(out, tmp, (size_t)m * n);
+		memcpy(klen, tl, m * sizeof(*klen));
+	}
+	/* each from its first '.' or '@'; all long enough; no duplicates */
+	for (uint32_t k = 0; k < m; k++) {
+		const char *s = out + k * n;
+		uint32_t f = 0, len;
+		bool dup = false;
+
+		while (f < klen[k] && s[f] != '.' && s[f] != '@')
+			f++;
+		len = klen[k] - f;
+		if (len < LIT_GATE_MIN)
+			return 0;
+		for (uint32_t j = 0; j < u && !dup; j++)
+			dup = klen[j] == len && !memcmp(out + j * n, s + f, len);
+		if (dup)
+			continue;
+		memmove(out + u * n, s + f, len);
+		klen[u++] = len;
+	}
+	return u;
+}
+
 static int lit_cand_table(const struct lit_cand *c)
 {
 	return c->shape == LIT_PREFIX;
@@ -396,7 +672,7 @@ static int lit_table_fill(struct lit_table *t, const struct lit_cand *cand, uint
 			refs[ref0 + k].id = cand[k].id;
 			refs[ref0 + k].raw = cand[k].off;
 			refs[ref0 + k].caseless = cand[k].caseless;
-			refs[ref0 + k].suffix = cand[k].shape == LIT_SUFFIX;
+			refs[ref0 + k].shape = cand[k].shape;
 		}
 		if (s->len < t->min_len)
 			t->min_len = s->len;
@@ -420,13 +696,35 @@ void dp_literal_free(struct dp_literal *L)
 }
 
 
-int dp_literal_create(const struct dp_literal_params *p,
-		      struct dp_literal **ret_lit, uint8_t *ret_taken)
+/* Room for one more candidate in *@cand (capacity *@cap). */
+static int lit_cand_room(struct lit_cand **cand, uint32_t n, uint32_t *cap)
+{
+	struct lit_cand *nc;
+	uint32_t ncap;
+
+	if (n < *cap)
+		return 0;
+	if (*cap > UINT32_MAX / 4)
+		return -ENOMEM;
+	ncap = *cap ? *cap * 2 : 64;
+	nc = realloc(*cand, ncap * sizeof(*nc));
+	if (!nc)
+		return -ENOMEM;
+	*cand = nc;
+	*cap = ncap;
+	return 0;
+}
+
+int dp_literal_create(const struct dp_literal_params *p, struct dp_literal **ret_lit,
+		      uint8_t *ret_taken, uint64_t *ret_gate_key)
 {
 	struct dp_buf keys = { 0 }; /* candidates keep offsets: growing moves it */
 	struct lit_cand *cand = NULL;
 	struct dp_literal *L = NULL;
-	uint32_t n_cand = 0, n_end = 0, keys_end = 0, keys_pre = 0;
+	uint32_t n_cand = 0, cap_cand = 0, n_end = 0, keys_end = 0, keys_pre = 0;
+	uint32_t klen[LIT_GATE_KEYS];
+	char *gtmp = NULL;          /* lit_gate_keys' scratch */
+	size_t gtmp_cap = 0;
 	int rc = -ENOMEM;
 
 	if (!ret_lit)
@@ -436,32 +734,60 @@ int dp_literal_create(const struct dp_literal_params *p,
 		return -EINVAL;
 	if (!p->n_rules)
 		return 0;
-	cand = malloc(p->n_rules * sizeof(*cand));
-	if (!cand)
-		goto out;
 	for (uint32_t i = 0; i < p->n_rules; i++) {
 		const struct dp_literal_rule *r = &p->rules[i];
 		size_t plen = strlen(r->pattern);
-		uint32_t len;
+		uint32_t len, n_keys;
 		int shape;
 
 		if (r->utf8)
 			continue;
-		if (keys.len + plen >= UINT32_MAX)
+		if (plen > UINT32_MAX / (2 * LIT_GATE_KEYS) ||
+		    keys.len + (size_t)LIT_GATE_KEYS * plen >= UINT32_MAX)
 			break;                  /* cannot happen: lines are short */
-		if (dp_buf_reserve(&keys, plen) < 0)
+		if (dp_buf_reserve(&keys, (size_t)LIT_GATE_KEYS * plen) < 0)
 			goto out;
 		shape = lit_parse(r->pattern, keys.p + keys.len, &len);
-		if (shape == LIT_NONE)
+		if (shape != LIT_NONE) {
+			if (lit_cand_room(&cand, n_cand, &cap_cand) < 0)
+				goto out;
+			cand[n_cand].id = r->id;
+			cand[n_cand].len = len;
+			cand[n_cand].off = (uint32_t)keys.len;
+			cand[n_cand].shape = (uint8_t)shape;
+			cand[n_cand].caseless = r->caseless;
+			cand[n_cand].first = 0;
+			cand[n_cand].in = i;
+			n_cand++;
+			keys.len += len;
 			continue;
-		cand[n_cand].id = r->id;
-		cand[n_cand].len = len;
-		cand[n_cand].off = (uint32_t)keys.len;
-		cand[n_cand].shape = (uint8_t)shape;
-		cand[n_cand].caseless = r->caseless;
-		cand[n_cand].in = i;
-		n_cand++;
-		keys.len += len;
+		}
+		if (plen < 2)
+			continue;               /* no tail before a final $ */
+		if (gtmp_cap < (size_t)LIT_GATE_KEYS * plen) {
+			char *t = realloc(gtmp, (size_t)LIT_GATE_KEYS * plen);
+
+			if (!t)
+				goto out;
+			gtmp = t;
+			gtmp_cap = (size_t)LIT_GATE_KEYS * plen;
+		}
+		n_keys = lit_gate_keys(r->pattern, plen, keys.p + keys.len, gtmp, klen);
+		for (uint32_t k = 0, at = (uint32_t)keys.len; k < n_keys; k++) {
+			if (lit_cand_room(&cand, n_cand, &cap_cand) < 0)
+				goto out;
+			/* key k sits k * plen bytes past at: pack it */
+			memmove(keys.p + keys.len, keys.p + at + (size_t)k * plen, klen[k]);
+			cand[n_cand].id = r->id;
+			cand[n_cand].len = klen[k];
+			cand[n_cand].off = (uint32_t)keys.len;
+			cand[n_cand].shape = LIT_GATE;
+			cand[n_cand].caseless = r->caseless;
+			cand[n_cand].first = k == 0;
+			cand[n_cand].in = i;
+			n_cand++;
+			keys.len += klen[k];
+		}
 	}
 	n_cand = lit_pick_prefixes(cand, n_cand);
 	if (n_cand == UINT32_MAX)
@@ -497,7 +823,11 @@ int dp_literal_create(const struct dp_literal_params *p,
 		if (!L->n_pre_lens || L->pre_lens[L->n_pre_lens - 1] != cand[i].len)
 			L->pre_lens[L->n_pre_lens++] = cand[i].len;
 	for (uint32_t i = 0; i < n_cand; i++)
-		ret_taken[cand[i].in] = 1;
+		ret_taken[cand[i].in] = cand[i].shape == LIT_GATE ? DP_LITERAL_GATED
+								  : DP_LITERAL_ANSWERED;
+	for (uint32_t i = 0; ret_gate_key && i < n_cand; i++)
+		if (cand[i].shape == LIT_GATE && cand[i].first)
+			ret_gate_key[cand[i].in] = lit_hash_end(cand[i].key, cand[i].len);
 	L->keys = keys.p;
 	keys.p = NULL;
 	*ret_lit = L;
@@ -507,12 +837,13 @@ out:
 	dp_literal_free(L);
 	free(keys.p);
 	free(cand);
+	free(gtmp);
 	return rc;
 }
 
 /* Where hits go: dp_literal_scan's callback. */
 struct lit_sink {
-	dp_literal_hit_fn fn;
+	dp_literal_hit_fn fn, gate;
 	void *ctx;
 };
 
@@ -534,18 +865,21 @@ static inline const struct lit_slot *lit_find(const struct dp_literal *L,
 }
 
 /* The rules of slot @s whose key sits at @v; @whole: v is the whole value
- * (exact rules apply too, not only suffix rules). */
+ * (exact rules apply too, not only suffix and gate rules). */
 static inline void lit_hits(const struct dp_literal *L, const struct lit_slot *s,
 			    const char *v, bool whole, const struct lit_sink *c)
 {
 	for (uint32_t k = s->ref; k < s->ref + s->n_ref; k++) {
 		const struct lit_ref *r = &L->ref[k];
 
-		if (!whole && !r->suffix)
+		if (!whole && r->shape == LIT_EXACT)
 			continue;
 		if (!r->caseless && memcmp(v, L->keys + r->raw, s->len))
 			continue;
-		c->fn(c->ctx, r->id);
+		if (r->shape != LIT_GATE)
+			c->fn(c->ctx, r->id);
+		else if (c->gate)
+			c->gate(c->ctx, r->id);
 	}
 }
 
@@ -628,9 +962,9 @@ static void lit_scan_pre(const struct dp_literal *L, const char *v, size_t n,
 }
 
 void dp_literal_scan(const struct dp_literal *L, const char *v, size_t n,
-		     dp_literal_hit_fn fn, void *ctx)
+		     dp_literal_hit_fn fn, dp_literal_hit_fn gate_fn, void *ctx)
 {
-	const struct lit_sink sink = { fn, ctx }, *c = &sink;
+	const struct lit_sink sink = { fn, gate_fn, ctx }, *c = &sink;
 	size_t e = n && v[n - 1] == '\n' ? n - 1 : n;    /* $ before a final \n */
 
 	if (L->end.slot && e >= L->end.min_len)

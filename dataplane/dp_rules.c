@@ -6,10 +6,12 @@
  *
  * Owns: everything hanging off struct dp_rules_db (rules, strings,
  * databases, expression maps, scratches, hit rows, the per-field literal
- * fast paths built by dp_literal); dp_rules_db_free releases all of it.
- * Which rules go on the fast path, and how they are looked up, is
- * dp_literal's business; this file only offers each field's rules to it
- * and compiles the rest.
+ * fast paths built by dp_literal, the gate databases); dp_rules_db_free
+ * releases all of it. Which rules go on the fast path or behind a gate,
+ * and how they are looked up, is dp_literal's business; this file only
+ * offers each field's rules to it, compiles the gated ones in groups of
+ * DP_RULES_GATE_SHARD and the rest into the field's database, and runs a
+ * gate database only when the lookups say one of its rules may match.
  *
  * Threads: dp_rules_load/dp_rules_db_free run on a control or main thread,
  * never on a worker. dp_rules_scan runs on the lcore that owns the scratch
@@ -736,12 +738,16 @@ static void loader_fini(struct loader *ld)
 	free(ld->arena.p);
 }
 
-/* Field @f's fast-path rules into db->lit[f]; marks them in @on_lit. */
-static int lit_build(struct loader *ld, struct dp_rules_db *db, unsigned f, uint8_t *on_lit)
+/* Field @f's fast-path and gated rules into db->lit[f]; marks them in
+ * @on_lit (DP_LITERAL_ANSWERED, DP_LITERAL_GATED), and the gated ones'
+ * first-key hashes in @gate_key (both by rule index). */
+static int lit_build(struct loader *ld, struct dp_rules_db *db, unsigned f, uint8_t *on_lit,
+		     uint64_t *gate_key)
 {
 	struct dp_literal_params lp = { 0 };
 	struct dp_literal_rule *in;
 	uint8_t *taken;
+	uint64_t *key;
 	uint32_t n = 0;
 	int rc;
 
@@ -751,7 +757,8 @@ static int lit_build(struct loader *ld, struct dp_rules_db *db, unsigned f, uint
 		return 0;
 	in = malloc(n * sizeof(*in));
 	taken = calloc(n, 1);
-	if (!in || !taken) {
+	key = calloc(n, sizeof(*key));
+	if (!in || !taken || !key) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -768,70 +775,62 @@ static int lit_build(struct loader *ld, struct dp_rules_db *db, unsigned f, uint
 		lp.n_rules++;
 	}
 	lp.rules = in;
-	rc = dp_literal_create(&lp, &db->lit[f], taken);
+	rc = dp_literal_create(&lp, &db->lit[f], taken, key);
 	for (uint32_t k = 0; rc == 0 && k < n; k++) {
-		on_lit[in[k].id] |= taken[k];
-		db->n_lit[f] += taken[k];
+		on_lit[in[k].id] = taken[k];
+		gate_key[in[k].id] = key[k];
+		db->n_lit[f] += taken[k] == DP_LITERAL_ANSWERED;
+		db->n_gated[f] += taken[k] == DP_LITERAL_GATED;
 	}
 out:
 	free(in);
 	free(taken);
+	free(key);
 	if (rc < 0)
 		return plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
 	return 0;
 }
 
-/* Compile field @f's rules but those in @on_lit; 0 with db->db[f] NULL
- * when that leaves none. */
-static int compile_field(struct loader *ld, struct dp_rules_db *db, unsigned f,
-			 const uint8_t *on_lit)
+/* Compile the @n rules @rule[] (rule indexes) of field @f into one
+ * block-mode database in *@ret_db (NULL on error); expression id k is rule
+ * @rule[k]. */
+static int compile_set(struct loader *ld, struct dp_rules_db *db, unsigned f,
+		       const uint32_t *rule, uint32_t n, hs_database_t **ret_db)
 {
 	const char **exprs = NULL;
 	unsigned *flags = NULL, *ids = NULL;
 	hs_compile_error_t *cerr = NULL;
-	uint32_t n = 0, *map;
 	hs_error_t e;
 	int rc = 0;
 
-	for (uint32_t i = 0; i < db->n_rules; i++)
-		n += db->rules[i].field == f && !on_lit[i];
-	if (!n)
-		return 0;
-	map = malloc(n * sizeof(*map));
-	db->expr_rule[f] = map;
 	exprs = malloc(n * sizeof(*exprs));
 	flags = malloc(n * sizeof(*flags));
 	ids = malloc(n * sizeof(*ids));
-	if (!map || !exprs || !flags || !ids) {
+	if (!exprs || !flags || !ids) {
 		rc = plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
 		goto out;
 	}
-	n = 0;
-	for (uint32_t i = 0; i < db->n_rules; i++) {
-		const struct dp_rule *r = &db->rules[i];
+	for (uint32_t k = 0; k < n; k++) {
+		const struct dp_rule *r = &db->rules[rule[k]];
 
-		if (r->field != f || on_lit[i])
-			continue;
-		map[n] = i;
-		exprs[n] = r->pattern;
-		flags[n] = HS_FLAG_SINGLEMATCH;
+		exprs[k] = r->pattern;
+		flags[k] = HS_FLAG_SINGLEMATCH;
 		if (r->flags & DP_RULE_F_CASELESS)
-			flags[n] |= HS_FLAG_CASELESS;
+			flags[k] |= HS_FLAG_CASELESS;
 		/* Hyperscan leaves results on invalid UTF-8 input undefined
 		 * (never unsafe): a 'u' rule may miss or hit on such a HELO. */
 		if (r->flags & DP_RULE_F_UTF8)
-			flags[n] |= HS_FLAG_UTF8 | HS_FLAG_UCP;
-		ids[n] = n;
-		n++;
+			flags[k] |= HS_FLAG_UTF8 | HS_FLAG_UCP;
+		ids[k] = k;
 	}
 	e = hs_compile_ext_multi(exprs, flags, ids, NULL, n, HS_MODE_BLOCK, NULL,
-				 &db->db[f], &cerr);
+				 ret_db, &cerr);
 	if (e != HS_SUCCESS) {
 		const char *why = cerr && cerr->message ? cerr->message : "unknown error";
 
-		db->db[f] = NULL;
+		*ret_db = NULL;
 		if (cerr && cerr->expression >= 0 && (uint32_t)cerr->expression < n) {
-			const struct dp_rule *r = &db->rules[map[cerr->expression]];
+			const struct dp_rule *r = &db->rules[rule[cerr->expression]];
 			size_t plen = strlen(r->pattern);
 
 			rc = plain_err(ld, -EINVAL, "%s:%u: Hyperscan rejects /%.*s%s/: %s",
@@ -853,12 +852,87 @@ out:
 	return rc;
 }
 
+struct gate_sort {
+	uint64_t key;      /* hash of the rule's first gate key */
+	uint32_t rule;
+};
+
+static int cmp_gate_sort(const void *va, const void *vb)
+{
+	const struct gate_sort *a = va, *b = vb;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->rule < b->rule ? -1 : a->rule > b->rule;
+}
+
+/* Field @f's rules: those @on_lit leaves to Hyperscan (0) into db->db[f]
+ * (NULL when there are none); the gated ones into db->gate[f], grouped by
+ * @gate_key so that rules with the same first key share a gate db (a value
+ * that ends in it opens one db, not many), DP_RULES_GATE_SHARD a db. */
+static int compile_field(struct loader *ld, struct dp_rules_db *db, unsigned f,
+			 const uint8_t *on_lit, const uint64_t *gate_key)
+{
+	uint32_t n = 0, n_gated = db->n_gated[f];
+	struct gate_sort *gs;
+	int rc = 0;
+
+	for (uint32_t i = 0; i < db->n_rules; i++)
+		n += db->rules[i].field == f && !on_lit[i];
+	if (n) {
+		uint32_t *map = malloc(n * sizeof(*map));
+
+		db->expr_rule[f] = map;
+		if (!map)
+			return plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
+		n = 0;
+		for (uint32_t i = 0; i < db->n_rules; i++)
+			if (db->rules[i].field == f && !on_lit[i])
+				map[n++] = i;
+		rc = compile_set(ld, db, f, map, n, &db->db[f]);
+		if (rc < 0)
+			return rc;
+	}
+	if (!n_gated)
+		return 0;
+	db->n_gate[f] = (n_gated + DP_RULES_GATE_SHARD - 1) / DP_RULES_GATE_SHARD;
+	db->gate[f] = calloc(db->n_gate[f], sizeof(*db->gate[f]));
+	gs = malloc(n_gated * sizeof(*gs));
+	if (!db->gate[f] || !gs) {
+		free(gs);
+		return plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
+	}
+	n = 0;
+	for (uint32_t i = 0; i < db->n_rules; i++)
+		if (db->rules[i].field == f && on_lit[i] == DP_LITERAL_GATED)
+			gs[n++] = (struct gate_sort){ gate_key[i], i };
+	qsort(gs, n_gated, sizeof(*gs), cmp_gate_sort);
+	for (uint32_t g = 0, k = 0; rc == 0 && g < db->n_gate[f]; g++) {
+		struct dp_rules_gate *gt = &db->gate[f][g];
+		uint32_t m = n_gated - k < DP_RULES_GATE_SHARD ? n_gated - k : DP_RULES_GATE_SHARD;
+
+		gt->expr_rule = malloc(m * sizeof(*gt->expr_rule));
+		if (!gt->expr_rule) {
+			rc = plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
+			break;
+		}
+		for (; gt->n_expr < m; gt->n_expr++, k++) {
+			gt->expr_rule[gt->n_expr] = gs[k].rule;
+			db->rule_gate[gs[k].rule] = g;
+		}
+		rc = compile_set(ld, db, f, gt->expr_rule, m, &gt->db);
+	}
+	free(gs);
+	return rc;
+}
+
 static int build_db(struct loader *ld, uint32_t n_scratch, bool fast,
 		    struct dp_rules_db **ret_db)
 {
 	struct dp_rules_db *db;
 	hs_scratch_t *proto = NULL;
 	uint8_t *on_lit = NULL;     /* [rule index]: on the literal fast path */
+	uint64_t *gate_key = NULL;  /* [rule index]: a gated rule's first-key hash */
 	size_t hits_bytes;
 	void *hits;
 	int rc = 0;
@@ -873,7 +947,9 @@ static int build_db(struct loader *ld, uint32_t n_scratch, bool fast,
 	db->rules = calloc(ld->n_rules ? ld->n_rules : 1, sizeof(*db->rules));
 	db->scratch = calloc(n_scratch, sizeof(*db->scratch));
 	on_lit = calloc(ld->n_rules ? ld->n_rules : 1, 1);
-	if (!db->rules || !db->scratch || !on_lit) {
+	db->rule_gate = malloc((ld->n_rules ? ld->n_rules : 1) * sizeof(*db->rule_gate));
+	gate_key = calloc(ld->n_rules ? ld->n_rules : 1, sizeof(*gate_key));
+	if (!db->rules || !db->scratch || !on_lit || !db->rule_gate || !gate_key) {
 		rc = plain_err(ld, -ENOMEM, "%s: out of memory", ld->path);
 		goto fail;
 	}
@@ -881,6 +957,8 @@ static int build_db(struct loader *ld, uint32_t n_scratch, bool fast,
 	for (uint32_t i = 0; i < ld->n_rules; i++) {
 		const struct prule *p = &ld->rules[i];
 		struct dp_rule *r = &db->rules[i];
+
+		db->rule_gate[i] = UINT32_MAX;
 
 		r->id = p->id;
 		r->score = p->score;
@@ -894,29 +972,32 @@ static int build_db(struct loader *ld, uint32_t n_scratch, bool fast,
 
 	for (unsigned f = 0; f < MXS_FIELD_COUNT; f++) {
 		if (fast) {
-			rc = lit_build(ld, db, f, on_lit);
+			rc = lit_build(ld, db, f, on_lit, gate_key);
 			if (rc < 0)
 				goto fail;
 		}
-		rc = compile_field(ld, db, f, on_lit);
+		rc = compile_field(ld, db, f, on_lit, gate_key);
 		if (rc < 0)
 			goto fail;
 	}
 
-	/* One prototype sized for every field's db, then a clone per slot;
-	 * no Hyperscan db at all (every rule on the fast path, or none):
-	 * no scratch, and dp_rules_scan never asks for one. */
+	/* One prototype sized for every field's db and gate dbs, then a
+	 * clone per slot; no Hyperscan db at all (every rule on the fast
+	 * path, or none): no scratch, and dp_rules_scan never asks for one. */
 	for (unsigned f = 0; f < MXS_FIELD_COUNT; f++) {
-		hs_error_t e;
+		for (uint32_t g = 0; g <= db->n_gate[f]; g++) {
+			hs_database_t *hdb = g < db->n_gate[f] ? db->gate[f][g].db : db->db[f];
+			hs_error_t e;
 
-		if (!db->db[f])
-			continue;
-		e = hs_alloc_scratch(db->db[f], &proto);
-		if (e != HS_SUCCESS) {
-			rc = plain_err(ld, e == HS_NOMEM ? -ENOMEM : -EINVAL,
-				       "%s: Hyperscan cannot allocate scratch (error %d)",
-				       ld->path, (int)e);
-			goto fail;
+			if (!hdb)
+				continue;
+			e = hs_alloc_scratch(hdb, &proto);
+			if (e != HS_SUCCESS) {
+				rc = plain_err(ld, e == HS_NOMEM ? -ENOMEM : -EINVAL,
+					       "%s: Hyperscan cannot allocate scratch (error %d)",
+					       ld->path, (int)e);
+				goto fail;
+			}
 		}
 	}
 	for (uint32_t i = 0; proto && i < n_scratch; i++) {
@@ -946,6 +1027,7 @@ static int build_db(struct loader *ld, uint32_t n_scratch, bool fast,
 	if (proto)
 		hs_free_scratch(proto);
 	free(on_lit);
+	free(gate_key);
 	*ret_db = db;
 	return 0;
 
@@ -953,6 +1035,7 @@ fail:
 	if (proto)
 		hs_free_scratch(proto);
 	free(on_lit);
+	free(gate_key);
 	dp_rules_db_free(db);
 	return rc;
 }
@@ -999,7 +1082,14 @@ void dp_rules_db_free(struct dp_rules_db *db)
 			hs_free_database(db->db[f]);
 		free(db->expr_rule[f]);
 		dp_literal_free(db->lit[f]);
+		for (uint32_t g = 0; db->gate[f] && g < db->n_gate[f]; g++) {
+			if (db->gate[f][g].db)
+				hs_free_database(db->gate[f][g].db);
+			free(db->gate[f][g].expr_rule);
+		}
+		free(db->gate[f]);
 	}
+	free(db->rule_gate);
 	for (uint32_t i = 0; db->scratch && i < db->n_scratch; i++)
 		if (db->scratch[i])
 			hs_free_scratch(db->scratch[i]);
@@ -1010,6 +1100,10 @@ void dp_rules_db_free(struct dp_rules_db *db)
 	free(db);
 }
 
+/* gate dbs of one field, at most: one bit each in scan_ctx.gates */
+#define RULES_GATE_MAX ((DP_RULES_MAX + DP_RULES_GATE_SHARD - 1) / DP_RULES_GATE_SHARD)
+#define RULES_GATE_WORDS ((RULES_GATE_MAX + 63) / 64)
+
 struct scan_ctx {
 	const struct dp_rule *rules;
 	const uint32_t *expr_rule;
@@ -1017,6 +1111,10 @@ struct scan_ctx {
 	dp_rules_hit_fn fn;
 	void *ctx;
 	int count;
+	/* gate dbs to run, one bit each; cleared on the first gate hit only */
+	const uint32_t *rule_gate;
+	bool any_gate;
+	uint64_t gates[RULES_GATE_WORDS];
 };
 
 static inline void rule_hit(struct scan_ctx *c, uint32_t ri)
@@ -1045,32 +1143,67 @@ static void on_lit_match(void *vctx, uint32_t ri)
 	rule_hit(vctx, ri);
 }
 
+/* dp_literal_scan's gate callback: rule @ri may match; remember its db. */
+static void on_gate(void *vctx, uint32_t ri)
+{
+	struct scan_ctx *c = vctx;
+	uint32_t g = c->rule_gate[ri];
+
+	if (!c->any_gate) {
+		memset(c->gates, 0, sizeof(c->gates));
+		c->any_gate = true;
+	}
+	c->gates[g / 64] |= 1ull << (g % 64);
+}
+
+static inline int scan_gate(const struct dp_rules_gate *gt, const char *p, size_t n,
+			    hs_scratch_t *scratch, struct scan_ctx *c)
+{
+	hs_error_t e;
+
+	c->expr_rule = gt->expr_rule;
+	e = hs_scan(gt->db, p, (unsigned int)n, 0, scratch, on_match, c);
+	return e == HS_SUCCESS || e == HS_SCAN_TERMINATED ? 0 : -EIO;
+}
+
 int dp_rules_scan(const struct dp_rules_db *db, uint32_t slot, unsigned field,
 		  const char *p, size_t n, dp_rules_hit_fn fn, void *ctx)
 {
+	const struct dp_rules_gate *gate;
 	struct scan_ctx c;
 	hs_error_t e;
 
 	assert(db && slot < db->n_scratch && field < MXS_FIELD_COUNT);
 	if (!db->db[field] && !db->lit[field])
 		return 0;
-	if (db->db[field] && n > UINT_MAX)
+	if ((db->db[field] || db->n_gate[field]) && n > UINT_MAX)
 		return -EIO;       /* Hyperscan lengths are unsigned int */
 	if (!p)
 		p = "";
 	c.rules = db->rules;
-	c.expr_rule = db->expr_rule[field];
 	c.row = db->hits + (size_t)slot * db->hits_stride;
 	c.fn = fn;
 	c.ctx = ctx;
 	c.count = 0;
+	c.rule_gate = db->rule_gate;
+	c.any_gate = false;
 	if (db->lit[field])
-		dp_literal_scan(db->lit[field], p, n, on_lit_match, &c);
-	if (!db->db[field])
+		dp_literal_scan(db->lit[field], p, n, on_lit_match, on_gate, &c);
+	if (db->db[field]) {
+		c.expr_rule = db->expr_rule[field];
+		e = hs_scan(db->db[field], p, (unsigned int)n, 0, db->scratch[slot], on_match, &c);
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return -EIO;
+	}
+	if (!c.any_gate)
 		return c.count;
-	e = hs_scan(db->db[field], p, (unsigned int)n, 0, db->scratch[slot], on_match, &c);
-	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-		return -EIO;
+	/* each gate db at most once: a rule is in one, so hits stay once a scan */
+	gate = db->gate[field];
+	for (uint32_t w = 0; w * 64 < db->n_gate[field]; w++)
+		for (uint64_t m = c.gates[w]; m; m &= m - 1)
+			if (scan_gate(&gate[w * 64 + (uint32_t)__builtin_ctzll(m)], p, n,
+				      db->scratch[slot], &c) < 0)
+				return -EIO;
 	return c.count;
 }
 

@@ -29,9 +29,20 @@
  * by Hyperscan, with the same matches, hits and counts. db->db[f] holds only
  * field f's other rules, so it is NULL when all of them (or none) are on
  * the fast path; db->n_lit[f] counts those that are.
+ * Gates: a rule off the fast path whose pattern ends in a literal tail
+ * and $ with a dotted key (\d+\.dyn\.isp42\.net$: the value must end in
+ * .dyn.isp42.net; the exact rules are in dp_literal.c) is compiled into one
+ * of field f's gate databases, db->gate[f] (DP_RULES_GATE_SHARD rules each,
+ * rules with the same first key together), not into db->db[f]. The fast
+ * path's lookups tell which gated rules a value may match, and
+ * dp_rules_scan runs only their gate databases, each at most once a scan,
+ * after db->db[f]: the same matches, hits and counts as with every rule in
+ * db->db[f]. db->n_gated[f] counts field f's gated rules; db->db[f] is
+ * NULL when none is left for it.
  * Test only: MXS_RULES_NO_FASTPATH set (non-empty, not "0") in the
- * environment of dp_rules_load puts every rule in Hyperscan, so tests can
- * compare the two paths. Never set it in production.
+ * environment of dp_rules_load puts every rule in db->db[f] (no fast path,
+ * no gates), so tests can compare the two paths. Never set it in
+ * production.
  */
 #ifndef DP_RULES_H
 #define DP_RULES_H
@@ -48,6 +59,7 @@
 #define DP_RULES_MAX 100000u        /* rules in one load */
 #define DP_RULES_MAX_LCORES 128u
 #define DP_RULES_ERR_MAX 512u
+#define DP_RULES_GATE_SHARD 128u    /* gated rules in one gate database */
 
 struct dp_rule {
 	uint32_t id;
@@ -63,6 +75,13 @@ struct dp_rule {
 #define DP_RULE_F_CASELESS 0x01
 #define DP_RULE_F_UTF8 0x02
 
+/* One Hyperscan database of gated rules (see "Gates" above). */
+struct dp_rules_gate {
+	hs_database_t *db;
+	uint32_t *expr_rule;                 /* expression id -> rule index */
+	uint32_t n_expr;
+};
+
 struct dp_rules_db {
 	uint32_t n_rules;
 	struct dp_rule *rules;               /* by rule index */
@@ -71,13 +90,21 @@ struct dp_rules_db {
 	uint32_t *expr_rule[MXS_FIELD_COUNT];
 	uint32_t n_scratch;
 	hs_scratch_t **scratch;              /* one per lcore slot; all NULL when no
-	                                        field has a Hyperscan db */
+	                                        field has a Hyperscan db (db[f]
+	                                        or gate[f]) */
 	uint64_t *hits;                      /* [slot * hits_stride + rule index] */
 	uint32_t hits_stride;                /* rule count rounded up to a cache line */
 	char *strings;                       /* file names, msgs, patterns */
 	/* literal fast path of field f (opaque, dp_literal.h); NULL: none */
 	struct dp_literal *lit[MXS_FIELD_COUNT];
 	uint32_t n_lit[MXS_FIELD_COUNT];     /* field f's rules on the fast path */
+	/* gate databases of field f; NULL: none */
+	struct dp_rules_gate *gate[MXS_FIELD_COUNT];
+	uint32_t n_gate[MXS_FIELD_COUNT];    /* gate databases of field f */
+	uint32_t n_gated[MXS_FIELD_COUNT];   /* field f's gated rules */
+	uint32_t *rule_gate;                 /* [rule index] index of its gate
+	                                        database in gate[its field];
+	                                        UINT32_MAX: not gated */
 };
 
 struct dp_rules_params {

@@ -7,7 +7,10 @@
  * escaping), flags i and u, per-slot hit counting, Hyperscan's own
  * compile errors mapped to FILE:LINE, the literal fast path (each shape,
  * what it leaves to Hyperscan, and a differential test against Hyperscan
- * with the fast path off), 10,000 rules, the rule limit; then
+ * with the fast path off), gates (which patterns are gated, answers and
+ * hit counts against Hyperscan alone, several gate dbs in one scan, rules
+ * sharing a key in one db, a differential on random literal tails),
+ * 10,000 rules, the rule limit; then
  * the shipped etc/rules: every default rule with the values it must hit
  * and the legitimate ones it must spare, the conformance corpus HELOs
  * included. Rule files go into a mkdtemp directory, removed at the end.
@@ -661,18 +664,32 @@ static void test_hits(void)
 
 /* ---- literal fast path ---------------------------------------------------- */
 
-/* Rule indexes field @f's Hyperscan db reports (the rest of the field's
- * rules are on the fast path), marked in @in_hs. */
+/* Rule indexes field @f's Hyperscan dbs report, its db and its gate dbs
+ * (the rest of the field's rules are on the fast path), marked in @in_hs:
+ * 1 in the db, 2 behind a gate. */
 static void mark_hs(const struct dp_rules_db *db, unsigned f, uint8_t *in_hs)
 {
-	uint32_t n = 0;
+	uint32_t n = 0, gated = 0;
 
 	for (uint32_t i = 0; i < db->n_rules; i++)
 		n += db->rules[i].field == f;
-	n -= db->n_lit[f];
+	n -= db->n_lit[f] + db->n_gated[f];
 	CHECK((n == 0) == (db->db[f] == NULL));
 	for (uint32_t k = 0; db->db[f] && k < n; k++)
 		in_hs[db->expr_rule[f][k]] = 1;
+	CHECK((db->n_gated[f] == 0) == (db->gate[f] == NULL));
+	for (uint32_t g = 0; g < db->n_gate[f]; g++) {
+		const struct dp_rules_gate *gt = &db->gate[f][g];
+
+		CHECK(gt->db != NULL && gt->n_expr >= 1 && gt->n_expr <= DP_RULES_GATE_SHARD);
+		for (uint32_t k = 0; k < gt->n_expr; k++) {
+			CHECK(db->rules[gt->expr_rule[k]].field == f);
+			CHECK(db->rule_gate[gt->expr_rule[k]] == g);
+			in_hs[gt->expr_rule[k]] = 2;
+			gated++;
+		}
+	}
+	CHECK_EQ_INT(gated, db->n_gated[f]);
 }
 
 static void test_fastpath(void)
@@ -1192,6 +1209,392 @@ static void test_fastpath_differential(uint64_t seed)
 	unlink(tpath("diff.rules"));
 }
 
+/* ---- gates ---------------------------------------------------------------- */
+
+/* Fast and slow (MXS_RULES_NO_FASTPATH) answers to @v in field @f must be
+ * the same rules, return value and count; returns the fast answer. */
+static const char *scan_both(struct dp_rules_db *fast, struct dp_rules_db *slow,
+			     unsigned f, const char *v)
+{
+	static char a[256];
+	const char *b;
+
+	snprintf(a, sizeof(a), "%s", scan_ids(fast, 0, f, v));
+	b = scan_ids(slow, 0, f, v);
+	if (strcmp(a, b)) {
+		CHECK(!"gates and Hyperscan alone disagree");
+		fprintf(stderr, "  %s \"%s\": gated %s, Hyperscan alone %s\n",
+			mxs_field_name(f), v, a, b);
+	}
+	return a;
+}
+
+static void test_gates(void)
+{
+	/* 1: gated, 2: left in the field's db, 0: literal fast path */
+	static const struct {
+		const char *line;
+		int where;
+	} rules[] = {
+		{ "helo /\\d+-\\d+\\.dyn\\.isp42\\.net$/ score=1 id=1 msg=\"m\"", 1 },
+		{ "helo /^(?:smtp|mx)\\d*\\.spam-dom7\\.(?:com|net|biz)$/ score=1 id=2 msg=\"m\"", 1 },
+		{ "helo /^[a-z]{3,8}\\d{2,4}\\.Link99\\.(?:info|top)$/i score=1 id=3 msg=\"m\"", 1 },
+		{ "helo /(?:cheap|best)\\d*\\.(?:com|net)$/i score=1 id=4 msg=\"short keys\"", 2 },
+		{ "helo /x\\d\\.example\\.org$/ score=1 id=5 msg=\"m\"", 1 },
+		{ "helo /x\\d@mail\\.example$/ score=1 id=6 msg=\"m\"", 1 },
+		{ "helo /\\w+(?:\\.a|\\.b)\\.example\\.com$/ score=1 id=7 msg=\"m\"", 1 },
+		{ "helo /\\w+(?:|\\.sub)\\.example\\.com$/ score=1 id=8 msg=\"nested keys\"", 1 },
+		{ "helo /^a.*\\.foo-bar\\.com\\z/ score=1 id=9 msg=\"no $\"", 2 },
+		{ "helo /(?i)x\\d\\.example\\.net$/ score=1 id=10 msg=\"options\"", 2 },
+		{ "helo /q|\\d\\.example\\.net$/ score=1 id=11 msg=\"top-level |\"", 2 },
+		{ "helo /\\d\\.example\\.net\\$/ score=1 id=12 msg=\"escaped $\"", 2 },
+		{ "helo /[[:digit:]]\\.example\\.net$/ score=1 id=13 msg=\"POSIX class\"", 2 },
+		{ "helo /\\d{2}\\.example\\.info$/ score=1 id=14 msg=\"counted\"", 1 },
+		{ "helo /\\d\\.exampl(?:e|es)+\\.net$/ score=1 id=15 msg=\"quantified group\"", 2 },
+		{ "helo /[.]example\\.net$/ score=1 id=16 msg=\"class\"", 2 },
+		{ "helo /\\d\\.ex\\{ample\\.net$/ score=1 id=17 msg=\"escaped brace\"", 1 },
+		{ "helo /\\x41\\.example\\.net$/ score=1 id=18 msg=\"hex\"", 2 },
+		{ "helo /\\d\\.example\\.net$/u score=1 id=19 msg=\"flag u\"", 2 },
+		{ "helo /\\d\\Q.example\\E\\.net$/ score=1 id=20 msg=\"quoting\"", 2 },
+		{ "helo /a\\d\\.(?:x|y|z)(?:1|2|3)\\.example\\.com$/ score=1 id=21 msg=\"9 keys\"", 1 },
+		{ "helo /\\d\\.Example\\.COM$/ score=1 id=22 msg=\"case\"", 1 },
+		{ "helo /^x\\.example\\.net$/ score=1 id=23 msg=\"literal\"", 0 },
+		{ "helo /\\d+\\.example\\.net(?:$)/ score=1 id=24 msg=\"$ in a group\"", 2 },
+		{ "helo /\\d\\.example\\.net$$/ score=1 id=25 msg=\"$$\"", 2 },
+		{ "helo /\\d\\.example\\.net\\n$/ score=1 id=26 msg=\"\\\\n\"", 2 },
+		{ "helo /[^.]\\.\\]example\\.net$/ score=1 id=27 msg=\"class, then \\\\]\"", 1 },
+		{ "helo /(?:a(?:b|c))\\.example\\.net$/ score=1 id=28 msg=\"nested group\"", 1 },
+		{ "helo /\\d\\.exa\\|mple\\.net$/ score=1 id=29 msg=\"escaped |\"", 1 },
+		{ "helo /\\d,\\.example\\.net$/ score=1 id=30 msg=\"comma\"", 1 },
+		{ "helo /\\d{2,\\.example\\.net$/ score=1 id=31 msg=\"not a quantifier\"", 1 },
+		{ "mail_from /^[^@]+@spam-domain\\.example$/i score=1 id=40 msg=\"m\"", 1 },
+		{ "mail_from /^[a-z]+\\d+@/ score=1 id=41 msg=\"no $\"", 2 },
+	};
+	static const char *const helo_values[] = {
+		"1-2.dyn.isp42.net", "1-2.dyn.isp42.net\n", "1-2.dyn.isp42.net\n\n",
+		"x-2.dyn.isp42.net", "1-2.DYN.isp42.net", ".dyn.isp42.net", "1-2.dyn.isp42.ne",
+		"mx.spam-dom7.com", "smtp12.spam-dom7.net", "mx3.spam-dom7.biz\n", "mx.spam-dom7.org",
+		"relay.spam-dom7.com", "MX.spam-dom7.com",
+		"abc12.link99.info", "ABCD123.LINK99.TOP", "ab12.link99.info", "abc1.link99.top",
+		"best1.com", "cheap.net", "x.best.com",
+		"x1.example.org", "ax1.example.org", "x.example.org", "x1@mail.example", "x1.mail.example",
+		"w.a.example.com", "w.b.example.com", "w.c.example.com", "w.example.com",
+		"w.sub.example.com", "sub.example.com", ".example.com",
+		"a.foo-bar.com", "X1.EXAMPLE.NET", "x1.example.net", "a", "1.example.net$",
+		"1.example.net", "12.example.info", "1.example.info", "1.examples.net",
+		"1.examplees.net", "x.example.net", "1.ex{ample.net", "1.ex{ample.net\n",
+		"A.example.net", "1.example.net\n", "a1.x1.example.com", "a1.z3.example.com",
+		"a1.w3.example.com", "1.Example.COM", "1.example.com", "1.EXAMPLE.COM",
+		"x.example.net\n", "ab.example.net", "1.example.net\\n", "a.].example.net",
+		"..]example.net", "a.]example.net", "1.exa|mple.net", "1,.example.net",
+		"1{2,.example.net", "", "\n", "1", ".", "example.net",
+	};
+	static const char *const mail_values[] = {
+		"joe@spam-domain.example", "JOE@SPAM-DOMAIN.EXAMPLE", "@spam-domain.example",
+		"a@b@spam-domain.example", "joe@spam-domain.example\n", "abc12@x", "joe@x.spam-domain.example",
+	};
+	char err[DP_RULES_ERR_MAX], text[8192];
+	struct dp_rules_db *fast = NULL, *slow = NULL;
+	uint8_t in_hs[64] = { 0 };
+	size_t o = 0;
+
+	check_case = "gates";
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\n", rules[i].line);
+	write_file("err/x.rules", text);
+	CHECK_EQ_INT(load(tpath("err/x.rules"), 1, &fast, err), 0);
+	CHECK_EQ_STR(err, "");
+	setenv("MXS_RULES_NO_FASTPATH", "1", 1);
+	CHECK_EQ_INT(load(tpath("err/x.rules"), 1, &slow, err), 0);
+	unsetenv("MXS_RULES_NO_FASTPATH");
+	if (!fast || !slow) {
+		dp_rules_db_free(fast);
+		dp_rules_db_free(slow);
+		return;
+	}
+	for (unsigned f = 0; f < MXS_FIELD_COUNT; f++) {
+		mark_hs(fast, f, in_hs);
+		CHECK(slow->n_gated[f] == 0 && slow->gate[f] == NULL && slow->n_gate[f] == 0);
+	}
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		static const uint8_t want[] = { 0, 2, 1 };   /* rules[].where -> in_hs */
+
+		check_case = rules[i].line;
+		CHECK_EQ_INT(in_hs[i], want[rules[i].where]);
+	}
+	check_case = "gates: answers";
+	CHECK_EQ_INT(fast->n_gated[MXS_FIELD_HELO], 16);
+	CHECK_EQ_INT(fast->n_gate[MXS_FIELD_HELO], 1);
+	CHECK_EQ_INT(fast->n_gated[MXS_FIELD_MAIL_FROM], 1);
+	for (size_t i = 0; i < sizeof(helo_values) / sizeof(helo_values[0]); i++)
+		scan_both(fast, slow, MXS_FIELD_HELO, helo_values[i]);
+	for (size_t i = 0; i < sizeof(mail_values) / sizeof(mail_values[0]); i++)
+		scan_both(fast, slow, MXS_FIELD_MAIL_FROM, mail_values[i]);
+	/* not vacuous: gated rules do match, and only where they should */
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "1-2.dyn.isp42.net\n"), "1");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "1-2.dyn.isp42.net\n\n"), "");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "smtp12.spam-dom7.net"), "2");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "ABCD123.LINK99.TOP"), "3");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "w.a.example.com"), "7,8");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "w.sub.example.com"), "8");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "a1.z3.example.com"), "8,21");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "1.example.com"), "8");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "ab.example.net"), "16,28");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "xq"), "11");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "1.Example.COM"), "22");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "1.ex{ample.net"), "17");
+	CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_MAIL_FROM, "JOE@SPAM-DOMAIN.EXAMPLE"), "40");
+	/* once a scan, though the value ends in two keys of rule 8 */
+	CHECK_EQ_INT(dp_rules_scan(fast, 0, MXS_FIELD_HELO, "w.sub.example.com", 17, NULL, NULL), 1);
+	CHECK_EQ_INT(dp_rules_scan(slow, 0, MXS_FIELD_HELO, "w.sub.example.com", 17, NULL, NULL), 1);
+	for (uint32_t i = 0; i < fast->n_rules; i++)
+		if (dp_rules_hits(fast, i) != dp_rules_hits(slow, i)) {
+			CHECK(!"hit counts differ");
+			fprintf(stderr, "  rule /%s/: gated %llu, Hyperscan alone %llu\n",
+				fast->rules[i].pattern, (unsigned long long)dp_rules_hits(fast, i),
+				(unsigned long long)dp_rules_hits(slow, i));
+		}
+	dp_rules_db_free(fast);
+	dp_rules_db_free(slow);
+
+	/* Rules with the same first key share a gate db, wherever they sit in
+	 * the files: 10 rules ending in \.shared\.example$ among 250 others. */
+	check_case = "gates: one key, one db";
+	{
+		char *big = malloc(64 * 1024);
+		size_t b = 0;
+		uint64_t dbs = 0;
+
+		CHECK(big != NULL);
+		if (!big)
+			return;
+		for (uint32_t k = 0; k < 260; k++)
+			b += (size_t)snprintf(big + b, 64 * 1024 - b, k % 26 ?
+					      "helo /\\d\\.host%u\\.x%u$/ score=1 id=%u msg=\"g\"\n" :
+					      "helo /^[a-z]{%u}\\d*\\.shared\\.example$/ score=1 id=%u msg=\"s\"\n",
+					      k % 26 ? k : k / 26 + 1, k % 26 ? k : k + 1, k + 1);
+		write_bytes("gen.rules", big, b);
+		free(big);
+		CHECK_EQ_INT(load(tpath("gen.rules"), 1, &fast, err), 0);
+		setenv("MXS_RULES_NO_FASTPATH", "1", 1);
+		CHECK_EQ_INT(load(tpath("gen.rules"), 1, &slow, err), 0);
+		unsetenv("MXS_RULES_NO_FASTPATH");
+		if (fast && slow) {
+			CHECK_EQ_INT(fast->n_gated[MXS_FIELD_HELO], 260);
+			CHECK_EQ_INT(fast->n_gate[MXS_FIELD_HELO], 3);
+			for (uint32_t k = 0; k < 260; k += 26)
+				dbs |= 1ull << fast->rule_gate[k];
+			CHECK(__builtin_popcountll(dbs) <= 2);
+			CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "abc.shared.example"), "53");
+			CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "abcde7.shared.example"), "105");
+			CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "abcdefghijk.shared.example"), "");
+			CHECK_EQ_STR(scan_both(fast, slow, MXS_FIELD_HELO, "7.host27.x27"), "28");
+		}
+		dp_rules_db_free(fast);
+		dp_rules_db_free(slow);
+	}
+
+	/* More gated rules than one gate db holds, and a value that opens
+	 * several gate dbs at once: each runs once. Rule k = 32 j (j < 12):
+	 * \w\.j\.j+1...\.11\.x\.example$, twelve keys that spread over the
+	 * dbs; the others \d\.hostK\.xK$. (No comparison with Hyperscan alone
+	 * here: one db of these takes it long to compile.) */
+	check_case = "gates: many dbs";
+	{
+		const uint32_t n = DP_RULES_GATE_SHARD * 3 + 5;
+		size_t cap = (size_t)n * 128, b = 0, vn;
+		char *big = malloc(cap), v[256], want[256];
+		uint8_t *marks = calloc(n, 1);
+
+		CHECK(big != NULL && marks != NULL);
+		if (!big || !marks) {
+			free(big);
+			free(marks);
+			return;
+		}
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t j = k / 32;
+
+			if (k % 32 || j >= 12) {
+				b += (size_t)snprintf(big + b, cap - b, "helo /\\d\\.host%u\\.x%u$/ "
+						      "score=1 id=%u msg=\"g\"\n", k, k, k + 1);
+				continue;
+			}
+			b += (size_t)snprintf(big + b, cap - b, "helo /\\w");
+			for (; j < 12; j++)
+				b += (size_t)snprintf(big + b, cap - b, "\\.%u", j);
+			b += (size_t)snprintf(big + b, cap - b, "\\.x\\.example$/ score=1 id=%u msg=\"g\"\n",
+					      k + 1);
+		}
+		write_bytes("gen.rules", big, b);
+		free(big);
+		vn = (size_t)snprintf(v, sizeof(v), "a");
+		b = 0;
+		for (uint32_t j = 0; j < 12; j++) {
+			vn += (size_t)snprintf(v + vn, sizeof(v) - vn, ".%u", j);
+			b += (size_t)snprintf(want + b, sizeof(want) - b, "%s%u", j ? "," : "", j * 32 + 1);
+		}
+		snprintf(v + vn, sizeof(v) - vn, ".x.example");
+		CHECK_EQ_INT(load(tpath("gen.rules"), 1, &fast, err), 0);
+		if (fast) {
+			uint64_t dbs = 0;
+
+			CHECK_EQ_INT(fast->n_gated[MXS_FIELD_HELO], n);
+			CHECK_EQ_INT(fast->n_gate[MXS_FIELD_HELO], 4);
+			CHECK(fast->db[MXS_FIELD_HELO] == NULL);    /* gates only */
+			mark_hs(fast, MXS_FIELD_HELO, marks);       /* checks the maps */
+			for (uint32_t j = 0; j < 12; j++)
+				dbs |= 1ull << fast->rule_gate[j * 32];
+			CHECK(__builtin_popcountll(dbs) >= 2);
+			CHECK_EQ_STR(scan_ids(fast, 0, MXS_FIELD_HELO, v), want);
+			CHECK_EQ_INT(dp_rules_scan(fast, 0, MXS_FIELD_HELO, v, strlen(v), NULL, NULL), 12);
+			CHECK_EQ_INT(dp_rules_hits(fast, 32 * 11), 2);
+			/* .0.1...: not rule 1 (no \w before .0), the other eleven */
+			CHECK_EQ_STR(scan_ids(fast, 0, MXS_FIELD_HELO, v + 1), want + 2);
+			CHECK_EQ_STR(scan_ids(fast, 0, MXS_FIELD_HELO, "a.10.11.x.example\n"), "321,353");
+			CHECK_EQ_STR(scan_ids(fast, 0, MXS_FIELD_HELO, "7.host300.x300"), "301");
+			CHECK_EQ_STR(scan_ids(fast, 0, MXS_FIELD_HELO, "x.host300.x300"), "");
+			CHECK_EQ_STR(scan_ids(fast, 0, MXS_FIELD_HELO, "7.host388.x388\n"), "389");
+			CHECK_EQ_STR(scan_ids(fast, 0, MXS_FIELD_HELO, "7.host385.x386"), "");
+			CHECK_EQ_INT(dp_rules_scan(fast, 0, MXS_FIELD_HELO, "1.h5", 4, NULL, NULL), 0);
+			CHECK_EQ_INT(dp_rules_hits(fast, 300), 1);
+		}
+		dp_rules_db_free(fast);
+		free(marks);
+		unlink(tpath("gen.rules"));
+	}
+}
+
+/*
+ * Differential for gates: random regexes that end in a literal tail (a
+ * separator, literal pieces, maybe a group of literal alternatives, more
+ * pieces) and $, behind a few kinds of regex head, loaded with and without
+ * the fast path; values built from a text each rule matches, then cut,
+ * recased and wrapped as in the literal differential.
+ */
+#define GDIFF_RULES 300
+
+static void test_gate_differential(uint64_t seed)
+{
+	static const char *const head[][2] = {      /* regex, a text it matches */
+		{ "\\d+", "42" }, { "^[a-z]+\\d*", "mx7" }, { "^.*", "zz" }, { "[ab]?", "a" },
+		{ "\\w", "q" }, { "^(?:mx|smtp)\\d*", "smtp3" }, { "(?:^|-)x", "-x" },
+		{ "", "" }, { "x{2}", "xx" }, { "[^.]+", "host" }, { "^", "" },
+	};
+	static const char *const sep[][2] = {
+		{ "\\.", "." }, { "\\.", "." }, { "@", "@" }, { "\\@", "@" }, { "\\-", "-" }, { "", "" },
+	};
+	static struct drule rules[GDIFF_RULES];
+	static char v[DIFF_VMAX];
+	static struct dhits hf, hs;
+	char err[DP_RULES_ERR_MAX], name[64];
+	struct dp_rules_db *fast = NULL, *slow = NULL;
+	uint32_t gated = 0, gated_hits = 0;
+	uint8_t in_hs[GDIFF_RULES] = { 0 };
+	FILE *f;
+
+	snprintf(name, sizeof(name), "gate differential seed %llu", (unsigned long long)seed);
+	check_case = name;
+	drng = seed;
+	f = fopen(tpath("gdiff.rules"), "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	remember(tpath("gdiff.rules"));
+	for (uint32_t i = 0; i < GDIFF_RULES; i++) {
+		struct drule *d = &rules[i];
+		char re[384] = "";
+		const char *flags = (const char *[]){ "", "", "i", "i", "u" }[dr(5)];
+		uint32_t h = dr(sizeof(head) / sizeof(head[0])), sp = dr(sizeof(sep) / sizeof(sep[0]));
+
+		memset(d, 0, sizeof(*d));
+		strcat(re, head[h][0]);
+		strcat(re, sep[sp][0]);
+		d->len = (size_t)snprintf(d->text, sizeof(d->text), "%s%s", head[h][1], sep[sp][1]);
+		gen_literal(re, sizeof(re), d, 2 + dr(8));
+		if (dr(2)) {                        /* a group of 1-3 literal alternatives */
+			uint32_t n_alt = 1 + dr(3), pick = dr(n_alt);
+
+			strcat(re, dr(4) ? "(?:" : "(");
+			for (uint32_t a = 0; a < n_alt; a++) {
+				struct drule alt = { .len = 0 };
+				char are[96] = "";
+
+				gen_literal(are, sizeof(are), &alt, dr(3));
+				if (a)
+					strcat(re, "|");
+				strcat(re, are);
+				if (a == pick && d->len + alt.len < sizeof(d->text)) {
+					memcpy(d->text + d->len, alt.text, alt.len);
+					d->len += alt.len;
+				}
+			}
+			strcat(re, ")");
+			if (dr(2))
+				gen_literal(re, sizeof(re), d, 1 + dr(3));
+		}
+		strcat(re, "$");
+		fprintf(f, "%s /%s/%s score=1 id=%u msg=\"g%u\"\n",
+			(const char *[]){ "helo", "mail_from", "rcpt_to" }[i % 3], re, flags, i + 1, i + 1);
+	}
+	fclose(f);
+
+	CHECK_EQ_INT(load(tpath("gdiff.rules"), 2, &fast, err), 0);
+	CHECK_EQ_STR(err, "");
+	setenv("MXS_RULES_NO_FASTPATH", "1", 1);
+	CHECK_EQ_INT(load(tpath("gdiff.rules"), 2, &slow, err), 0);
+	unsetenv("MXS_RULES_NO_FASTPATH");
+	CHECK_EQ_STR(err, "");
+	if (!fast || !slow) {
+		dp_rules_db_free(fast);
+		dp_rules_db_free(slow);
+		return;
+	}
+	for (unsigned fl = 0; fl < MXS_FIELD_COUNT; fl++) {
+		gated += fast->n_gated[fl];
+		CHECK_EQ_INT(slow->n_gated[fl] + slow->n_lit[fl], 0);
+		mark_hs(fast, fl, in_hs);
+	}
+	CHECK(gated > GDIFF_RULES / 5);      /* not vacuous */
+
+	for (uint32_t t = 0; t < DIFF_VALUES; t++) {
+		size_t n = gen_value(v, rules, GDIFF_RULES);
+		uint32_t slot = t & 1;
+
+		for (unsigned fl = 0; fl < MXS_FIELD_COUNT; fl++) {
+			int rf, rs;
+
+			hf.n = hs.n = 0;
+			rf = dp_rules_scan(fast, slot, fl, v, n, dcollect, &hf);
+			rs = dp_rules_scan(slow, slot, fl, v, n, dcollect, &hs);
+			qsort(hf.idx, (size_t)hf.n, sizeof(hf.idx[0]), cmp_u32);
+			qsort(hs.idx, (size_t)hs.n, sizeof(hs.idx[0]), cmp_u32);
+			if (rf != rs || rf != hf.n || rs != hs.n ||
+			    memcmp(hf.idx, hs.idx, (size_t)hf.n * sizeof(hf.idx[0]))) {
+				CHECK(!"gates and Hyperscan alone disagree");
+				fprintf(stderr, "  %s value (%zu bytes) \"%.*s\": gated %d, hs %d:",
+					mxs_field_name(fl), n, (int)(n > 200 ? 200 : n), v, rf, rs);
+				for (int i = 0; i < hs.n; i++)
+					fprintf(stderr, " /%s/", slow->rules[hs.idx[i]].pattern);
+				fprintf(stderr, "\n");
+			}
+			for (int i = 0; i < hf.n; i++)
+				gated_hits += in_hs[hf.idx[i]] == 2;
+		}
+	}
+	for (uint32_t i = 0; i < GDIFF_RULES; i++)
+		if (dp_rules_hits(fast, i) != dp_rules_hits(slow, i)) {
+			CHECK(!"hit counts differ");
+			fprintf(stderr, "  rule %u /%s/: gated %llu, hs %llu\n", i + 1,
+				fast->rules[i].pattern, (unsigned long long)dp_rules_hits(fast, i),
+				(unsigned long long)dp_rules_hits(slow, i));
+		}
+	CHECK(gated_hits > 200);             /* gated rules did match */
+	dp_rules_db_free(fast);
+	dp_rules_db_free(slow);
+	unlink(tpath("gdiff.rules"));
+}
+
 /* ---- volume ------------------------------------------------------------- */
 
 /*
@@ -1550,6 +1953,8 @@ int main(void)
 	test_fastpath();
 	test_fastpath_differential(1);
 	test_fastpath_differential(20240601);
+	test_gates();
+	test_gate_differential(7);
 	test_volume();
 	test_default_rules();
 	cleanup();
