@@ -235,32 +235,42 @@ static void verdict_cmd(const struct ctl_jnode *req)
 	}
 }
 
+static char save_dir[32], save_path[64];
+
+static void save_cleanup(void)
+{
+	unlink(save_path);
+	rmdir(save_dir);
+}
+
 /* The manual verdicts through their file: the same verdicts come back. */
 static void save_load(void)
 {
-	static char path[64];
 	const struct ctl_vtab_entry *all[64];
 	struct ctl_vtab *again;
 	char err[512];
 	size_t n;
 
-	if (!path[0]) {
-		char dir[] = "/dev/shm/fuzz_csock.XXXXXX", dir2[] = "/tmp/fuzz_csock.XXXXXX";
-		const char *d = mkdtemp(dir) ? dir : mkdtemp(dir2);
-
-		FZ_CHECK(d != NULL);
-		snprintf(path, sizeof(path), "%s/manual", d);
+	if (!save_path[0]) {
+		/* tmpfs where there is one: the save fsyncs */
+		snprintf(save_dir, sizeof(save_dir), "/dev/shm/fuzz_csock.XXXXXX");
+		if (!mkdtemp(save_dir)) {
+			snprintf(save_dir, sizeof(save_dir), "/tmp/fuzz_csock.XXXXXX");
+			FZ_CHECK(mkdtemp(save_dir) != NULL);
+		}
+		snprintf(save_path, sizeof(save_path), "%s/manual", save_dir);
+		atexit(save_cleanup);
 	}
 	n = ctl_vtab_collect(vtab, -1, CTL_VTAB_MANUAL, NOW_NS, all, 64);
 	if (!n)
 		return;
-	if (ctl_vtab_save(vtab, path, err, sizeof(err)) < 0) {
+	if (ctl_vtab_save(vtab, save_path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_csock: %s\n", err);
 		FZ_CHECK(!"the manual verdicts save");
 	}
 	again = ctl_vtab_create(&vtab_params);
 	FZ_CHECK(again != NULL);
-	if (ctl_vtab_load(again, path, NOW_NS, err, sizeof(err)) < 0) {
+	if (ctl_vtab_load(again, save_path, NOW_NS, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_csock: %s\n", err);
 		FZ_CHECK(!"the saved manual verdicts load");
 	}
