@@ -16,12 +16,18 @@
 
 #define MSG_MAX (sizeof(struct mxs_msg_hdr) + MXS_LINK_MAX_BATCH * sizeof(struct mxs_observation))
 
+/* The longest message we send: a full verdict batch. */
+#define OUT_MAX (sizeof(struct mxs_msg_hdr) + MXS_LINK_MAX_BATCH * sizeof(struct mxs_verdict))
+
 struct peer {
 	int fd;
 	struct ctl_link_peer pub;
 	struct mxs_rule_hit *hits;       /* MXS_LINK_MAX_RULE_HITS, on first use */
 	size_t len;
 	uint8_t buf[MSG_MAX];
+	size_t out_len;                  /* the unsent tail of a message, and
+					  * perhaps a reload request behind it */
+	uint8_t out[OUT_MAX + sizeof(struct mxs_msg_hdr)];
 };
 
 struct ctl_link {
@@ -151,8 +157,64 @@ int ctl_link_pollfds(struct ctl_link *l, struct pollfd *fds, int max)
 	fds[n++] = (struct pollfd){ .fd = l->lfd, .events = POLLIN };
 	for (int i = 0; i < CTL_LINK_MAX_PEERS && n < max; i++)
 		if (l->peer[i])
-			fds[n++] = (struct pollfd){ .fd = l->peer[i]->fd, .events = POLLIN };
+			fds[n++] = (struct pollfd){ .fd = l->peer[i]->fd,
+				.events = POLLIN | (l->peer[i]->out_len ? POLLOUT : 0) };
 	return n;
+}
+
+/* Send what is left of a message to peer @i: 0 all gone, 1 some left,
+ * -1 the peer is gone (closed). */
+static int peer_flush(struct ctl_link *l, int i)
+{
+	struct peer *p = l->peer[i];
+	ssize_t w;
+
+	if (!p->out_len)
+		return 0;
+	w = send(p->fd, p->out, p->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (w < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 1;
+		peer_close(l, i);
+		return -1;
+	}
+	memmove(p->out, p->out + w, p->out_len - (size_t)w);
+	p->out_len -= (size_t)w;
+	return p->out_len ? 1 : 0;
+}
+
+/*
+ * One whole message (@len <= OUT_MAX) to peer @i, never blocking: 0 sent
+ * (perhaps its tail kept for later: a message is never cut short on the
+ * wire), -EAGAIN not sent (the peer has not taken the last one yet, or has
+ * no room), -EPIPE the peer is gone (closed). With @queue, a message that
+ * finds the last one's tail still waiting goes behind it when it fits.
+ */
+static int peer_write(struct ctl_link *l, int i, const void *buf, size_t len, int queue)
+{
+	struct peer *p = l->peer[i];
+	int f = peer_flush(l, i);
+	ssize_t w;
+
+	if (f < 0)
+		return -EPIPE;
+	if (f) {
+		if (!queue || p->out_len + len > sizeof(p->out))
+			return -EAGAIN;
+		memcpy(p->out + p->out_len, buf, len);
+		p->out_len += len;
+		return 0;
+	}
+	w = send(p->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (w < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return -EAGAIN;
+		peer_close(l, i);
+		return -EPIPE;
+	}
+	p->out_len = len - (size_t)w;
+	memcpy(p->out, (const uint8_t *)buf + w, p->out_len);
+	return 0;
 }
 
 static void accept_all(struct ctl_link *l)
@@ -259,7 +321,7 @@ void ctl_link_process(struct ctl_link *l, const struct pollfd *fds, int n,
 		struct peer *p = l->peer[i];
 		ssize_t r;
 
-		if (!p)
+		if (!p || peer_flush(l, i) < 0)
 			continue;
 		while ((r = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len)) > 0) {
 			p->len += (size_t)r;
@@ -290,16 +352,15 @@ void ctl_link_send(void *link, const struct mxs_verdict *v, size_t n)
 		for (int i = 0; i < CTL_LINK_MAX_PEERS; i++) {
 			if (!l->peer[i])
 				continue;
-			/* Whole message or nothing: a partial write would
-			 * desynchronise the peer, so it is closed instead. */
-			ssize_t w = send(l->peer[i]->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			/* Whole messages: a partial write's tail waits
+			 * for the socket to drain, newer batches meanwhile
+			 * are dropped (counted). */
+			int r = peer_write(l, i, buf, len, 0);
 
-			if (w == (ssize_t)len)
+			if (r == 0)
 				l->st.verdicts_sent += k;
-			else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			else if (r == -EAGAIN)
 				l->st.verdicts_dropped += k;
-			else
-				peer_close(l, i);
 		}
 		v += k;
 		n -= k;
@@ -329,7 +390,7 @@ size_t ctl_link_reload(struct ctl_link *l, uint64_t *ids, size_t max)
 	for (int i = 0; i < CTL_LINK_MAX_PEERS; i++) {
 		if (!l->peer[i])
 			continue;
-		if (send(l->peer[i]->fd, &h, sizeof(h), MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(h)) {
+		if (peer_write(l, i, &h, sizeof(h), 1) == 0) {
 			if (n < max)
 				ids[n] = l->peer[i]->pub.id;
 			n++;

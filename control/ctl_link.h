@@ -5,7 +5,8 @@
  * connect to. Reads observation batches (bounded buffers; a malformed
  * message closes that connection and is counted), and sends verdict
  * batches to every connected dataplane without ever blocking the daemon (a
- * peer that cannot take a batch loses it, counted). Keeps each dataplane's
+ * peer that cannot take a batch loses it, counted; one that takes part of
+ * one gets the rest when it drains, never a message cut short). Keeps each dataplane's
  * last stats snapshot and rule hits (MXS_MSG_DP_STATS, MXS_MSG_RULE_HITS)
  * and asks them to reload rules (MXS_MSG_RULES_RELOAD). Main thread only.
  */
