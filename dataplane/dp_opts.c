@@ -24,6 +24,8 @@ const char *dp_opts_usage(void)
 	       "  --stats-json PATH    write counters as JSON at exit (- = stdout)\n"
 	       "  --smtp-ports LIST    comma-separated server ports (default 25,465,587,2525)\n"
 	       "  --max-flows N        flow table capacity, all workers (default 1000000)\n"
+	       "  --max-conns N        SMTP parser states, all workers (default min(max-flows,\n"
+	       "                       262144)); connections past it are counted, not parsed\n"
 	       "  --workers N          worker lcores (default 1)\n"
 	       "  --rules PATH         match HELO/MAIL FROM/RCPT TO against a rules file or a\n"
 	       "                       directory of *.rules; SIGHUP reloads it\n"
@@ -145,7 +147,7 @@ bad:
 
 int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t errlen)
 {
-	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_WORKERS, O_HELP,
+	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_CONNS, O_WORKERS, O_HELP,
 	       O_RULES, O_CHECK_RULES, O_CONTROL, O_IO_ONLY, O_INLINE, O_PIN_DIR, O_GREET_HOLD,
 	       O_INLINE_PORTS, O_TAG_DSCP, O_THR_RATE, O_THR_BURST };
 	static const struct option lopts[] = {
@@ -154,6 +156,7 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 		{ "stats-json", required_argument, NULL, O_STATS },
 		{ "smtp-ports", required_argument, NULL, O_PORTS },
 		{ "max-flows", required_argument, NULL, O_FLOWS },
+		{ "max-conns", required_argument, NULL, O_CONNS },
 		{ "workers", required_argument, NULL, O_WORKERS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "rules", required_argument, NULL, O_RULES },
@@ -208,6 +211,15 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 			}
 			o->max_flows = (uint32_t)v;
 			flows_opt = "--max-flows";
+			break;
+		case O_CONNS:
+			if (parse_u64(optarg, 1, 1u << 30, &v)) {
+				snprintf(err, errlen, "--max-conns: '%s' is not an integer in 1-%u",
+					 optarg, 1u << 30);
+				return -EINVAL;
+			}
+			o->max_conns = (uint32_t)v;
+			flows_opt = "--max-conns";
 			break;
 		case O_WORKERS:
 			if (parse_u64(optarg, 1, DP_OPTS_MAX_WORKERS, &v)) {

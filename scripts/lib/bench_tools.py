@@ -117,6 +117,8 @@ def argv_for(tool, cap, ctx, tag):
         else:
             argv += ["--rules", cap["rules"], "--eve", side["eve"],
                      "--max-flows", str(cap["max_flows"])]
+            if cap.get("max_conns"):
+                argv += ["--max-conns", str(cap["max_conns"])]
     elif tool == "tshark":
         argv = ["tshark", "-n", "-r", cap["pcap"], "-Y", "smtp", "-T", "fields",
                 "-e", "frame.number", "-e", "smtp.req.command", "-e", "smtp.req.parameter"]

@@ -41,6 +41,7 @@ expect 2 "needs a value" -- --pcap
 expect 2 "smtp-ports" -- --pcap "$T/ok.pcap" --smtp-ports 25,0
 expect 2 "smtp-ports" -- --pcap "$T/ok.pcap" --smtp-ports 25,abc
 expect 2 "max-flows" -- --pcap "$T/ok.pcap" --max-flows 0
+expect 2 "max-conns: '0' is not an integer" -- --pcap "$T/ok.pcap" --max-conns 0
 expect 2 "workers" -- --pcap "$T/ok.pcap" --workers 0
 expect 2 "unexpected argument" -- --pcap "$T/ok.pcap" extra
 expect 2 "nothing to read" --
@@ -87,6 +88,7 @@ for k in packets bytes flows_created flows_evicted smtp_connections anomalies el
 done
 grep -q '"smtp_connections":7' "$T/stats.json" || { echo "FAIL: smtp_connections != 7"; fail=1; }
 grep -q 'smtp connections' "$T/err" || { echo "FAIL: no summary line on stderr"; fail=1; }
+grep -q '"conn_exhausted":0' "$T/stats.json" || { echo "FAIL: default parser states exhausted"; fail=1; }
 
 # The DPDK form: EAL options before --, ours after.
 expect 0 "" -- --no-huge --no-shconf --no-pci -l 0 --log-level=4 -- --pcap "$T/ok.pcap" --eve "$T/eal.ndjson"
@@ -105,6 +107,7 @@ expect 2 "io-only: --eve makes no sense" -- --pcap "$T/ok.pcap" --io-only --eve 
 expect 2 "io-only: --rules makes no sense" -- --pcap "$T/ok.pcap" --io-only --rules "$RULES"
 expect 2 "io-only: --control makes no sense" -- --pcap "$T/ok.pcap" --io-only --control "$T/s"
 expect 2 "io-only: --max-flows makes no sense" -- --pcap "$T/ok.pcap" --io-only --max-flows 10
+expect 2 "io-only: --max-conns makes no sense" -- --pcap "$T/ok.pcap" --io-only --max-conns 10
 expect 2 "io-only: --smtp-ports makes no sense" -- --pcap "$T/ok.pcap" --smtp-ports 25 --io-only
 expect 2 "io-only: --check-rules makes no sense" -- --io-only --check-rules "$RULES"
 grep -q -- "--io-only" <("$DP" --help) || { echo "FAIL: --help does not list --io-only"; fail=1; }

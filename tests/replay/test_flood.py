@@ -106,6 +106,23 @@ def main():
         limit = base_rss + flows * st["hot_bytes_per_flow"] // 1024 + SLACK_KB
         if rss > limit:
             bad.append("peak RSS %d KiB, limit %d KiB (one-session %d KiB)" % (rss, limit, base_rss))
+        if st["conn_exhausted"]:
+            bad.append("%d connections found no parser state" % st["conn_exhausted"])
+        # --max-conns: fewer parser states than concurrent sessions; those
+        # past it are counted, the replay goes on, and less is reserved.
+        few = os.path.join(t, "few.json")
+        rc, err, _ = run([dp, "--pcap", cap, "--eve", os.devnull, "--stats-json", few,
+                          "--max-flows", str(flows), "--max-conns", "16"])
+        if rc != 0:
+            bad.append("--max-conns 16 replay exit %d: %s" % (rc, err.strip()[-300:]))
+        else:
+            sf = json.load(open(few))
+            if not 0 < sf["conn_exhausted"] <= sf["smtp_connections"]:
+                bad.append("--max-conns 16: conn_exhausted %d of %d connections"
+                           % (sf["conn_exhausted"], sf["smtp_connections"]))
+            if sf["memory_reserved_bytes"] >= st["memory_reserved_bytes"]:
+                bad.append("--max-conns 16 reserves %d bytes, the default %d"
+                           % (sf["memory_reserved_bytes"], st["memory_reserved_bytes"]))
         fig = {"connections": conns, "flood_syns": flood, "max_flows": flows,
                "packets": st["packets"], "sessions_correct": correct, "sessions": expected,
                "flows_created": st["flows_created"], "flows_evicted": ev,
