@@ -18,7 +18,8 @@ import subprocess
 
 METRICS = ("mpps", "gbps", "conns_per_s", "cycles_per_packet", "mpps_wall")
 TOOL_LABEL = {"ceiling": "I/O ceiling (mxscreen-dp --io-only)",
-              "full": "mxscreen-dp, default rules", "tshark": "tshark -Y smtp",
+              "full": "mxscreen-dp, default rules",
+              "full2": "mxscreen-dp, default rules, --workers 2", "tshark": "tshark -Y smtp",
               "ndpi": "ndpiReader", "naive": "naive-classify (libpcap + PCRE2)"}
 
 
@@ -44,7 +45,7 @@ def summarize_case(case, records):
         t["state_basis"] = next((r["state_basis"] for r in ok if r.get("state_basis")), None)
         t["maxrss_kb"] = _stat([r.get("maxrss_kb") for r in ok])
         t["wall_s"] = _stat([r.get("wall_s") for r in ok])
-        if tool == "full" and ok:
+        if tool in ("full", "full2") and ok:
             raw = ok[0].get("raw") or {}
             t["counters"] = {k: raw.get(k) for k in (
                 "flows_created", "flows_evicted", "smtp_connections", "conn_exhausted",
@@ -58,7 +59,8 @@ def summarize_case(case, records):
         if r["rc"] == 0 and r.get("mpps"):
             by_round.setdefault(r["round"], {})[r["tool"]] = r["mpps"]
     ratios = {}
-    for name, num, den in [("full_over_ceiling", "full", "ceiling")] + \
+    for name, num, den in [("full_over_ceiling", "full", "ceiling"),
+                           ("workers2_over_1", "full2", "full")] + \
             [("ours_over_" + p, "full", p) for p in ("tshark", "ndpi", "naive")]:
         s = _stat([v[num] / v[den] for v in by_round.values() if num in v and den in v])
         if s:
@@ -166,17 +168,19 @@ def markdown(summary):
             _f(cap.get("packets"))), ""]
         L += ["| program | Mpps | Gbit/s | conn/s | cyc/pkt | state B/conn | ours / it |",
               "|---|---|---|---|---|---|---|"]
-        for tool in ("ceiling", "full", "tshark", "ndpi", "naive"):
+        for tool in ("ceiling", "full", "full2", "tshark", "ndpi", "naive"):
             t = c["tools"].get(tool)
             if not t:
                 continue
             r = c["ratios"].get("ours_over_" + tool) or \
-                (c["ratios"].get("full_over_ceiling") if tool == "ceiling" else None)
+                (c["ratios"].get("full_over_ceiling") if tool == "ceiling" else None) or \
+                (c["ratios"].get("workers2_over_1") if tool == "full2" else None)
             L.append("| %s%s | %s | %s | %s | %s | %s | %s |" % (
                 TOOL_LABEL[tool], " (%d failed)" % t["failed"] if t["failed"] else "",
                 _ms(t["mpps"]), _ms(t["gbps"]), _ms(t["conns_per_s"], 0),
                 _ms(t["cycles_per_packet"], 0), _f(t["state_bytes_per_conn"], 0),
                 ("full/ceiling %s" % _f(r["median"]) if tool == "ceiling" else
+                 "2 workers / 1: %s" % _f(r["median"]) if tool == "full2" else
                  "%sx" % _f(r["median"], 1)) if r else "-"))
         L += ["", "State B/conn: " + "; ".join(
             "%s: %s" % (tool, t["state_basis"]) for tool, t in sorted(c["tools"].items())

@@ -3,7 +3,7 @@
 
 run(tool, cap, ctx, tag) runs one program on one capture and returns a
 dict (the "run record", also written as JSON by the caller):
-  tool        ceiling | full | tshark | ndpi | naive
+  tool        ceiling | full | full2 (full, --workers 2) | tshark | ndpi | naive
   argv, rc, wall_s, user_s, sys_s, maxrss_kb (os.wait4 of the child)
   proc_s      the time the figures are computed from: mxscreen-dp's and
               naive-classify's own elapsed_s (their packet loop),
@@ -34,7 +34,7 @@ import subprocess
 import threading
 import time
 
-TOOLS = ("ceiling", "full", "tshark", "ndpi", "naive")
+TOOLS = ("ceiling", "full", "full2", "tshark", "ndpi", "naive")
 PEERS = ("tshark", "ndpi", "naive")
 SMTP_PORTS = "25,465,587,2525"   # mxscreen-dp's default --smtp-ports
 
@@ -110,7 +110,7 @@ def argv_for(tool, cap, ctx, tag):
     wd = ctx["rundir"]
     side = {"stats": os.path.join(wd, tag + ".stats.json"),
             "eve": os.path.join(wd, tag + ".eve.ndjson")}
-    if tool in ("ceiling", "full"):
+    if tool in ("ceiling", "full", "full2"):
         argv = [ctx["dp"], "--pcap", cap["pcap"], "--stats-json", side["stats"]]
         if tool == "ceiling":
             argv.append("--io-only")
@@ -119,6 +119,8 @@ def argv_for(tool, cap, ctx, tag):
                      "--max-flows", str(cap["max_flows"])]
             if cap.get("max_conns"):
                 argv += ["--max-conns", str(cap["max_conns"])]
+            if tool == "full2":
+                argv += ["--workers", "2"]
     elif tool == "tshark":
         argv = ["tshark", "-n", "-r", cap["pcap"], "-Y", "smtp", "-T", "fields",
                 "-e", "frame.number", "-e", "smtp.req.command", "-e", "smtp.req.parameter"]
@@ -138,13 +140,13 @@ def run(tool, cap, ctx, tag):
            "user_s": ru.ru_utime, "sys_s": ru.ru_stime, "maxrss_kb": ru.ru_maxrss,
            "raw": None, "proc_s": None, "mpps": None, "gbps": None, "conns_per_s": None,
            "cycles_per_packet": None, "state_bytes_per_conn": None, "state_basis": None,
-           "eve": side["eve"] if tool == "full" else None}
+           "eve": side["eve"] if tool in ("full", "full2") else None}
     if rc != 0:
         with open(err, errors="replace") as f:
             rec["error"] = f.read()[-2000:]
         return rec
     pk, by, conns = cap.get("packets"), cap.get("bytes"), cap.get("smtp_connections")
-    if tool in ("ceiling", "full"):
+    if tool in ("ceiling", "full", "full2"):
         try:
             with open(side["stats"]) as f:
                 st = json.load(f)
@@ -153,14 +155,14 @@ def run(tool, cap, ctx, tag):
             return rec
         rec["raw"] = st
         pk, by = st.get("packets") or pk, st.get("bytes") or by
-        if tool == "full":
+        if tool in ("full", "full2"):
             conns = st.get("smtp_connections", conns)
         el = st.get("elapsed_s")
         rec["proc_s"] = el
         rec["mpps"] = st.get("mpps") or (pk / el / 1e6 if pk and el else None)
         rec["gbps"] = st.get("gbps") or (by * 8 / el / 1e9 if by and el else None)
         rec["cycles_per_packet"] = st.get("cycles_per_packet")
-        if tool == "full":
+        if tool in ("full", "full2"):
             rec["state_bytes_per_conn"], rec["state_basis"] = \
                 _state_from_dp(st, cap.get("max_flows"))
     else:
