@@ -73,6 +73,21 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
+/* Option @name's integer @arg in [min, max] into @dst; the error line
+ * otherwise. */
+static int opt_u32(const char *name, const char *arg, uint32_t min, uint32_t max,
+		   uint32_t *dst, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_u64(arg, min, max, &v)) {
+		snprintf(err, errlen, "%s: '%s' is not an integer in %u-%u", name, arg, min, max);
+		return -EINVAL;
+	}
+	*dst = (uint32_t)v;
+	return 0;
+}
+
 static int parse_ports(const char *s, struct dp_opts *o, char *err, size_t errlen)
 {
 	char buf[512];
@@ -174,7 +189,6 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 	};
 	const char *flows_opt = NULL, *ports_opt = NULL, *enf_opt = NULL;
 	int c, pin_opt = 0;
-	uint64_t v;
 
 	memset(o, 0, sizeof(*o));
 	memcpy(o->smtp_ports, default_ports, sizeof(default_ports));
@@ -204,30 +218,19 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 			ports_opt = "--smtp-ports";
 			break;
 		case O_FLOWS:
-			if (parse_u64(optarg, 1, 1u << 30, &v)) {
-				snprintf(err, errlen, "--max-flows: '%s' is not an integer in 1-%u",
-					 optarg, 1u << 30);
+			if (opt_u32("--max-flows", optarg, 1, 1u << 30, &o->max_flows, err, errlen))
 				return -EINVAL;
-			}
-			o->max_flows = (uint32_t)v;
 			flows_opt = "--max-flows";
 			break;
 		case O_CONNS:
-			if (parse_u64(optarg, 1, 1u << 30, &v)) {
-				snprintf(err, errlen, "--max-conns: '%s' is not an integer in 1-%u",
-					 optarg, 1u << 30);
+			if (opt_u32("--max-conns", optarg, 1, 1u << 30, &o->max_conns, err, errlen))
 				return -EINVAL;
-			}
-			o->max_conns = (uint32_t)v;
 			flows_opt = "--max-conns";
 			break;
 		case O_WORKERS:
-			if (parse_u64(optarg, 1, DP_OPTS_MAX_WORKERS, &v)) {
-				snprintf(err, errlen, "--workers: '%s' is not an integer in 1-%d",
-					 optarg, DP_OPTS_MAX_WORKERS);
+			if (opt_u32("--workers", optarg, 1, DP_OPTS_MAX_WORKERS, &o->workers, err,
+				    errlen))
 				return -EINVAL;
-			}
-			o->workers = (uint32_t)v;
 			break;
 		case O_RULES:
 			o->rules = optarg;
@@ -259,12 +262,9 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 			pin_opt = 1;
 			break;
 		case O_GREET_HOLD:
-			if (parse_u64(optarg, 1, DP_OPTS_MAX_GREET_HOLD_MS, &v)) {
-				snprintf(err, errlen, "--greet-hold-ms: '%s' is not an integer in 1-%u",
-					 optarg, DP_OPTS_MAX_GREET_HOLD_MS);
+			if (opt_u32("--greet-hold-ms", optarg, 1, DP_OPTS_MAX_GREET_HOLD_MS,
+				    &o->greet_hold_ms, err, errlen))
 				return -EINVAL;
-			}
-			o->greet_hold_ms = (uint32_t)v;
 			break;
 		case O_INLINE_PORTS:
 			if (parse_port_pair(optarg, o)) {
@@ -276,18 +276,14 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 		case O_TAG_DSCP:
 		case O_THR_RATE:
 		case O_THR_BURST: {
-			uint64_t max = c == O_TAG_DSCP ? 63 : 1000000;
 			uint32_t *dst = c == O_TAG_DSCP ? &o->tag_dscp :
 					c == O_THR_RATE ? &o->throttle_rate : &o->throttle_burst;
 			const char *name = c == O_TAG_DSCP ? "--tag-dscp" :
 					   c == O_THR_RATE ? "--throttle-rate" : "--throttle-burst";
 
-			if (parse_u64(optarg, c == O_TAG_DSCP ? 0 : 1, max, &v)) {
-				snprintf(err, errlen, "%s: '%s' is not an integer in %d-%" PRIu64,
-					 name, optarg, c == O_TAG_DSCP ? 0 : 1, max);
+			if (opt_u32(name, optarg, c == O_TAG_DSCP ? 0 : 1,
+				    c == O_TAG_DSCP ? 63 : 1000000, dst, err, errlen))
 				return -EINVAL;
-			}
-			*dst = (uint32_t)v;
 			enf_opt = name;
 			break;
 		}
