@@ -720,39 +720,6 @@ void cp_note(struct cli_print *p, const char *fmt, ...)
 
 /* ---- DOM values ---- */
 
-static void jw_node(struct ctl_jw *w, const char *key, const struct ctl_jnode *n)
-{
-	switch (n->type) {
-	case CTL_J_NULL:
-		ctl_jw_null(w, key);
-		break;
-	case CTL_J_BOOL:
-		ctl_jw_bool(w, key, n->b);
-		break;
-	case CTL_J_NUM:
-		if (n->is_int)
-			ctl_jw_i64(w, key, n->i);
-		else
-			ctl_jw_dbl(w, key, n->d);
-		break;
-	case CTL_J_STR:
-		ctl_jw_strn(w, key, n->s, n->len);
-		break;
-	case CTL_J_ARR:
-		ctl_jw_arr_open(w, key);
-		for (const struct ctl_jnode *c = n->child; c; c = c->next)
-			jw_node(w, NULL, c);
-		ctl_jw_arr_close(w);
-		break;
-	case CTL_J_OBJ:
-		ctl_jw_obj_open(w, key);
-		for (const struct ctl_jnode *c = n->child; c; c = c->next)
-			jw_node(w, c->key, c);
-		ctl_jw_obj_close(w);
-		break;
-	}
-}
-
 static bool scalar(const struct ctl_jnode *n)
 {
 	return n->type != CTL_J_ARR && n->type != CTL_J_OBJ;
@@ -763,7 +730,7 @@ static void text_compact(struct cli_print *p, const char *key, const struct ctl_
 	struct ctl_jw w;
 
 	ctl_jw_init(&w, 1 << 20);
-	jw_node(&w, NULL, n);
+	ctl_jw_node(&w, NULL, n);
 	if (ctl_jw_error(&w))
 		set_err(p, ctl_jw_error(&w));
 	else
@@ -782,7 +749,7 @@ void cp_node(struct cli_print *p, const char *key, const struct ctl_jnode *n)
 		return;
 	}
 	if (p->json) {
-		jw_node(&p->w, key, n);
+		ctl_jw_node(&p->w, key, n);
 		return;
 	}
 	switch (n->type) {

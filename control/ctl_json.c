@@ -620,3 +620,36 @@ bool ctl_jget_bool(const struct ctl_jnode *o, const char *key, bool def)
 
 	return n && n->type == CTL_J_BOOL ? n->b : def;
 }
+
+void ctl_jw_node(struct ctl_jw *w, const char *key, const struct ctl_jnode *n)
+{
+	switch (n->type) {
+	case CTL_J_NULL:
+		ctl_jw_null(w, key);
+		break;
+	case CTL_J_BOOL:
+		ctl_jw_bool(w, key, n->b);
+		break;
+	case CTL_J_NUM:
+		if (n->is_int)
+			ctl_jw_i64(w, key, n->i);
+		else
+			ctl_jw_dbl(w, key, n->d);
+		break;
+	case CTL_J_STR:
+		ctl_jw_strn(w, key, n->s, n->len);
+		break;
+	case CTL_J_ARR:
+		ctl_jw_arr_open(w, key);
+		for (const struct ctl_jnode *c = n->child; c; c = c->next)
+			ctl_jw_node(w, NULL, c);
+		ctl_jw_arr_close(w);
+		break;
+	case CTL_J_OBJ:
+		ctl_jw_obj_open(w, key);
+		for (const struct ctl_jnode *c = n->child; c; c = c->next)
+			ctl_jw_node(w, c->key, c);
+		ctl_jw_obj_close(w);
+		break;
+	}
+}

@@ -88,4 +88,7 @@ const char *ctl_jget_str(const struct ctl_jnode *o, const char *key, const char 
 int64_t ctl_jget_int(const struct ctl_jnode *o, const char *key, int64_t def);
 bool ctl_jget_bool(const struct ctl_jnode *o, const char *key, bool def);
 
+/* Node @n (and everything under it) written back as member @key. */
+void ctl_jw_node(struct ctl_jw *w, const char *key, const struct ctl_jnode *n);
+
 #endif

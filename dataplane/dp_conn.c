@@ -92,8 +92,10 @@ struct dp_conn_tracker *dp_conn_tracker_create(const struct dp_conn_params *p)
 	fp.on_end = on_flow_end;
 	fp.ctx = t;
 	t->flows = dp_flow_table_create(&fp);
-	t->max_conns = p->max_conns ? p->max_conns
-				    : (p->max_flows < 262144 ? p->max_flows : 262144);
+	/* A parser state belongs to a flow: never more than the flows. */
+	t->max_conns = p->max_conns ? p->max_conns : 262144;
+	if (t->max_conns > p->max_flows)
+		t->max_conns = p->max_flows;
 	t->conn_bytes = (uint64_t)t->max_conns * (sizeof(struct dp_conn) + sizeof(uint32_t));
 	t->win_bytes = (uint64_t)t->max_conns * 2 * sizeof(struct dp_reasm_window);
 	t->conns = mmap(NULL, t->conn_bytes, PROT_READ | PROT_WRITE,

@@ -81,7 +81,7 @@ struct dp_conn_stats {
 
 struct dp_conn_params {
 	uint32_t max_flows;          /* flow table capacity */
-	uint32_t max_conns;          /* parser states; 0: min(max_flows, 262144) */
+	uint32_t max_conns;          /* parser states, at most max_flows; 0: 262144 */
 	const uint16_t *smtp_ports;
 	uint32_t n_smtp_ports;
 	uint64_t timeout_ns[DP_FLOW_CLS_COUNT]; /* 0: built-in default */

@@ -11,7 +11,7 @@
  * ctl_vtab_parse_key, add/del/get/list/flush, and at the end the manual
  * verdicts saved (ctl_vtab_save, on tmpfs) and loaded into a new table.
  *
- * Input: byte 0 sets the size of the first PIECES (32) pieces written
+ * Input: byte 0 sets the size of the first FZ_PIECES (32) pieces written
  * (1 + byte * 61 bytes; the rest goes at once); the rest of the input is
  * what a client sends. A request whose object has "later": true is
  * answered after the next ctl_csock_process (the deferred-reply path).
@@ -41,7 +41,6 @@
 #include "fuzz_main.h"
 #include "fz_util.h"
 
-#define PIECES 32
 
 #define MAX_NODES 4096
 #define REPLY_MAX (1u << 20)
@@ -52,34 +51,6 @@ static struct ctl_csock *sock;
 static struct ctl_vtab *vtab;
 static uint64_t later_client;      /* owed an answer, 0 none */
 static uint64_t lines_seen, answers_sent;
-
-static void write_node(struct ctl_jw *w, const struct ctl_jnode *n, const char *key)
-{
-	switch (n->type) {
-	case CTL_J_NULL: ctl_jw_null(w, key); break;
-	case CTL_J_BOOL: ctl_jw_bool(w, key, n->b); break;
-	case CTL_J_STR: ctl_jw_strn(w, key, n->s, n->len); break;
-	case CTL_J_NUM:
-		if (n->is_int)
-			ctl_jw_i64(w, key, n->i);
-		else
-			ctl_jw_dbl(w, key, n->d);
-		break;
-	case CTL_J_ARR:
-	case CTL_J_OBJ:
-		if (n->type == CTL_J_ARR)
-			ctl_jw_arr_open(w, key);
-		else
-			ctl_jw_obj_open(w, key);
-		for (const struct ctl_jnode *c = n->child; c; c = c->next)
-			write_node(w, c, n->type == CTL_J_OBJ ? c->key : NULL);
-		if (n->type == CTL_J_ARR)
-			ctl_jw_arr_close(w);
-		else
-			ctl_jw_obj_close(w);
-		break;
-	}
-}
 
 static int depth_of(const struct ctl_jnode *n)
 {
@@ -138,7 +109,7 @@ static void round_trip(const struct ctl_jnode *root, struct ctl_jw *w)
 	struct ctl_jdoc *again = NULL;
 	char err[128];
 
-	write_node(w, root, NULL);
+	ctl_jw_node(w, NULL, root);
 	if (ctl_jw_error(w)) {
 		/* only for nesting the writer cannot hold */
 		FZ_CHECK(ctl_jw_error(w) == -E2BIG && depth_of(root) >= CTL_JW_MAX_DEPTH - 1);
@@ -359,7 +330,6 @@ static void pump(int fd, uint64_t *got)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ctl_csock_params p = { .on_line = on_line, .max_clients = 2 };
 	const struct ctl_csock_stats *st;
 	uint64_t got = 0;
@@ -381,21 +351,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lines_seen = answers_sent = 0;
 	vtab = ctl_vtab_create(&vtab_params);
 	FZ_CHECK(vtab != NULL);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	FZ_CHECK(fd >= 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	FZ_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	fd = fz_unix_connect(path);
 
 	piece = 1 + (size_t)data[0] * 61;
 	while (off < size) {
-		size_t k;
-
-		/* Split messages are the point, not syscalls: the first
-		 * PIECES pieces, then the rest at once. */
-		if (pieces++ == PIECES)
-			piece = size;
-		k = size - off < piece ? size - off : piece;
-		ssize_t w = send(fd, data + off, k, MSG_NOSIGNAL);
+		ssize_t w = send(fd, data + off, fz_piece(&pieces, piece, size - off),
+				 MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EAGAIN) {
 			pump(fd, &got);

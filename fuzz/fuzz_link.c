@@ -6,7 +6,7 @@
  * writes the input in pieces (ctl_link_process between pieces, so
  * messages arrive split), then hangs up.
  *
- * Input: byte 0 sets the size of the first PIECES (32) pieces written
+ * Input: byte 0 sets the size of the first FZ_PIECES (32) pieces written
  * (1 + byte * 97 bytes, the rest at once; messages are 16 + count *
  * 88..600 bytes); the rest of the input is the byte stream.
  *
@@ -26,7 +26,6 @@
 #include "fuzz_main.h"
 #include "fz_util.h"
 
-#define PIECES 32
 
 static uint64_t observations;
 
@@ -61,7 +60,6 @@ static void check_peers(const struct ctl_link *l)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const struct ctl_link_departed *gone;
 	const struct ctl_link_stats *st;
 	struct mxs_verdict v = { .family = 4, .prefix_len = 32 };
@@ -79,24 +77,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_link: %s\n", err);
 		FZ_CHECK(!"ctl_link_create");
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	FZ_CHECK(fd >= 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	FZ_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	fd = fz_unix_connect(path);
 	ctl_link_process(l, NULL, 0, on_obs, NULL);
 	FZ_CHECK(ctl_link_stats(l)->peers == 1);
 
 	observations = 0;
 	piece = 1 + (size_t)data[0] * 97;
 	while (off < size) {
-		size_t k;
-
-		/* Split messages are the point, not syscalls: the first
-		 * PIECES pieces, then the rest at once. */
-		if (pieces++ == PIECES)
-			piece = size;
-		k = size - off < piece ? size - off : piece;
-		ssize_t w = send(fd, data + off, k, MSG_NOSIGNAL);
+		ssize_t w = send(fd, data + off, fz_piece(&pieces, piece, size - off),
+				 MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EAGAIN) {
 			ctl_link_process(l, NULL, 0, on_obs, NULL);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "fz_util.h"
@@ -121,4 +123,22 @@ FZ_NO_COVERAGE bool fz_utf8_valid(const uint8_t *p, size_t n)
 		i += k + 1;
 	}
 	return true;
+}
+
+int fz_unix_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	FZ_CHECK(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	FZ_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	return fd;
+}
+
+size_t fz_piece(size_t *pieces, size_t first, size_t left)
+{
+	size_t k = (*pieces)++ < FZ_PIECES ? first : left;
+
+	return k < left ? k : left;
 }

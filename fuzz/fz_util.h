@@ -3,7 +3,8 @@
  * fz_util: what the fuzz targets share. A cursor that takes fixed-size
  * fields from the input (zeros once it runs out, so every input is a
  * valid program), a memfd that stands in for a file for parsers that only
- * take a path, a UTF-8 validator, and FZ_CHECK, the invariant check that
+ * take a path, a UTF-8 validator, a unix-socket client that writes an
+ * input in pieces, and FZ_CHECK, the invariant check that
  * aborts (libFuzzer and the regression driver both report an abort as a
  * crash, with the message on stderr). Single-threaded: one target per
  * process.
@@ -54,5 +55,14 @@ FZ_NO_COVERAGE bool fz_utf8_valid(const uint8_t *p, size_t n);
  * when the memfd cannot be made or written.
  */
 const char *fz_file(const uint8_t *p, size_t n);
+
+/* A non-blocking stream socket connected to the unix socket @path. */
+int fz_unix_connect(const char *path);
+
+/* How many of @left bytes the next write of a split input takes: @first
+ * for the first FZ_PIECES writes (*@pieces counts them), then the rest at
+ * once. Split messages are what the socket targets test, not syscalls. */
+#define FZ_PIECES 32
+size_t fz_piece(size_t *pieces, size_t first, size_t left);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * ctl_json: the writer always produces valid JSON (escapes, bad UTF-8,
  * the cap), the parser accepts RFC 8259 text and rejects the rest with an
- * offset, and writer output parses back to the same values.
+ * offset, writer output parses back to the same values, and a parsed
+ * tree written back (ctl_jw_node) is the same text.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -84,6 +85,30 @@ static void round_trip(void)
 	ctl_jw_free(&w);
 }
 
+/* Canonical text (what the writer makes) parsed and written back. */
+static void node_back(void)
+{
+	static const char *const texts[] = {
+		"{\"a\":[1,-2,0.5,\"x\\\"y\",true,false,null],\"b\":{},\"c\":[[],{\"d\":{}}]}",
+		"[]", "\"s\"", "-9223372036854775808",
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct ctl_jdoc *d;
+		struct ctl_jw w;
+		char err[128];
+
+		check_case = texts[i];
+		CHECK_EQ_INT(ctl_json_parse(texts[i], strlen(texts[i]), 100, &d, err, sizeof(err)), 0);
+		ctl_jw_init(&w, 1 << 16);
+		ctl_jw_node(&w, NULL, ctl_jdoc_root(d));
+		CHECK_EQ_INT(ctl_jw_error(&w), 0);
+		CHECK_EQ_STR(w.buf, texts[i]);
+		ctl_jw_free(&w);
+		ctl_jdoc_free(d);
+	}
+}
+
 static const struct {
 	const char *text;
 	int rc;
@@ -126,6 +151,7 @@ int main(void)
 {
 	writer();
 	round_trip();
+	node_back();
 	parse_cases();
 	CHECK_DONE();
 }

@@ -89,6 +89,9 @@ done
 grep -q '"smtp_connections":7' "$T/stats.json" || { echo "FAIL: smtp_connections != 7"; fail=1; }
 grep -q 'smtp connections' "$T/err" || { echo "FAIL: no summary line on stderr"; fail=1; }
 grep -q '"conn_exhausted":0' "$T/stats.json" || { echo "FAIL: default parser states exhausted"; fail=1; }
+# A parser state belongs to a flow: --max-conns past --max-flows is that many.
+expect 0 "" -- --pcap "$T/ok.pcap" --max-flows 100 --max-conns 5000 --stats-json "$T/clamp.json"
+grep -q '"parser_slots":100,' "$T/clamp.json" || { echo "FAIL: --max-conns not held to --max-flows"; fail=1; }
 
 # The DPDK form: EAL options before --, ours after.
 expect 0 "" -- --no-huge --no-shconf --no-pci -l 0 --log-level=4 -- --pcap "$T/ok.pcap" --eve "$T/eal.ndjson"

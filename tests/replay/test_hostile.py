@@ -54,6 +54,15 @@ def chunks(data, n):
         yield data[i:i + n]
 
 
+def burst(c, commands, replies, size):
+    """The client's commands in segments of @size bytes, then the server's
+    replies the same way (pipelined: nothing waits for an answer)."""
+    for part in chunks(commands, size):
+        c.client(part)
+    for part in chunks(replies, size):
+        c.server(part)
+
+
 def baseline(c):
     ehlo(c)
     c.client("QUIT\r\n")
@@ -80,10 +89,7 @@ def jumbo(c):
     c.client("MAIL FROM:<j@hostile.example>\r\n")
     c.server("250 ok\r\n")
     data = "".join("RCPT TO:<u%d@example.net>\r\n" % j for j in range(20000)).encode()
-    for part in chunks(data, 9000):
-        c.client(part)
-    for part in chunks(b"250 ok\r\n" * 20000, 9000):
-        c.server(part)
+    burst(c, data, b"250 ok\r\n" * 20000, 9000)
     c.client("QUIT\r\n")
     c.server("221 bye\r\n")
 
@@ -99,11 +105,7 @@ def line1m(c):
 
 def pipe10k(c):
     ehlo(c)
-    data = b"NOOP\r\n" * 10000
-    for part in chunks(data, 1400):
-        c.client(part)
-    for part in chunks(b"250 ok\r\n" * 10000, 1400):
-        c.server(part)
+    burst(c, b"NOOP\r\n" * 10000, b"250 ok\r\n" * 10000, 1400)
     c.client("QUIT\r\n")
     c.server("221 bye\r\n")
 

@@ -957,6 +957,30 @@ static void dcollect(void *ctx, const struct dp_rule *r, uint32_t idx)
 		h->idx[h->n++] = idx;
 }
 
+/* Field @fl of @v through both databases into @hf and @hs, sorted; a
+ * disagreement fails the check and is shown (@what: the first engine). */
+static void scan_agree(const struct dp_rules_db *fast, const struct dp_rules_db *slow,
+		       uint32_t slot, unsigned fl, const char *v, size_t n,
+		       struct dhits *hf, struct dhits *hs, const char *what)
+{
+	int rf, rs;
+
+	hf->n = hs->n = 0;
+	rf = dp_rules_scan(fast, slot, fl, v, n, dcollect, hf);
+	rs = dp_rules_scan(slow, slot, fl, v, n, dcollect, hs);
+	qsort(hf->idx, (size_t)hf->n, sizeof(hf->idx[0]), cmp_u32);
+	qsort(hs->idx, (size_t)hs->n, sizeof(hs->idx[0]), cmp_u32);
+	if (rf != rs || rf != hf->n || rs != hs->n ||
+	    memcmp(hf->idx, hs->idx, (size_t)hf->n * sizeof(hf->idx[0]))) {
+		CHECK(!"the two engines disagree");
+		fprintf(stderr, "  %s value (%zu bytes) \"%.*s\": %s %d, hs %d:",
+			mxs_field_name(fl), n, (int)(n > 200 ? 200 : n), v, what, rf, rs);
+		for (int i = 0; i < hs->n; i++)
+			fprintf(stderr, " /%s/", slow->rules[hs->idx[i]].pattern);
+		fprintf(stderr, "\n");
+	}
+}
+
 /* A literal: pattern spelling into @re, its bytes into @d. */
 static void gen_literal(char *re, size_t recap, struct drule *d, uint32_t pieces)
 {
@@ -1167,22 +1191,7 @@ static void test_fastpath_differential(uint64_t seed)
 		uint32_t slot = t & 1;
 
 		for (unsigned fl = 0; fl < MXS_FIELD_COUNT; fl++) {
-			int rf, rs;
-
-			hf.n = hs.n = 0;
-			rf = dp_rules_scan(fast, slot, fl, v, n, dcollect, &hf);
-			rs = dp_rules_scan(slow, slot, fl, v, n, dcollect, &hs);
-			qsort(hf.idx, (size_t)hf.n, sizeof(hf.idx[0]), cmp_u32);
-			qsort(hs.idx, (size_t)hs.n, sizeof(hs.idx[0]), cmp_u32);
-			if (rf != rs || rf != hf.n || rs != hs.n ||
-			    memcmp(hf.idx, hs.idx, (size_t)hf.n * sizeof(hf.idx[0]))) {
-				CHECK(!"fast path and Hyperscan disagree");
-				fprintf(stderr, "  %s value (%zu bytes) \"%.*s\": fast %d, hs %d:",
-					mxs_field_name(fl), n, (int)(n > 200 ? 200 : n), v, rf, rs);
-				for (int i = 0; i < hs.n; i++)
-					fprintf(stderr, " /%s/", slow->rules[hs.idx[i]].pattern);
-				fprintf(stderr, "\n");
-			}
+			scan_agree(fast, slow, slot, fl, v, n, &hf, &hs, "fast");
 			for (int i = 0; i < hf.n; i++) {
 				if (in_hs[hf.idx[i]])
 					continue;
@@ -1562,22 +1571,7 @@ static void test_gate_differential(uint64_t seed)
 		uint32_t slot = t & 1;
 
 		for (unsigned fl = 0; fl < MXS_FIELD_COUNT; fl++) {
-			int rf, rs;
-
-			hf.n = hs.n = 0;
-			rf = dp_rules_scan(fast, slot, fl, v, n, dcollect, &hf);
-			rs = dp_rules_scan(slow, slot, fl, v, n, dcollect, &hs);
-			qsort(hf.idx, (size_t)hf.n, sizeof(hf.idx[0]), cmp_u32);
-			qsort(hs.idx, (size_t)hs.n, sizeof(hs.idx[0]), cmp_u32);
-			if (rf != rs || rf != hf.n || rs != hs.n ||
-			    memcmp(hf.idx, hs.idx, (size_t)hf.n * sizeof(hf.idx[0]))) {
-				CHECK(!"gates and Hyperscan alone disagree");
-				fprintf(stderr, "  %s value (%zu bytes) \"%.*s\": gated %d, hs %d:",
-					mxs_field_name(fl), n, (int)(n > 200 ? 200 : n), v, rf, rs);
-				for (int i = 0; i < hs.n; i++)
-					fprintf(stderr, " /%s/", slow->rules[hs.idx[i]].pattern);
-				fprintf(stderr, "\n");
-			}
+			scan_agree(fast, slow, slot, fl, v, n, &hf, &hs, "gated");
 			for (int i = 0; i < hf.n; i++)
 				gated_hits += in_hs[hf.idx[i]] == 2;
 		}
