@@ -104,6 +104,28 @@ static int load(const char *path, uint32_t n_scratch, struct dp_rules_db **db, c
 	return dp_rules_load(&p, db, err, DP_RULES_ERR_MAX);
 }
 
+/* @path loaded twice, with the fast path and gates (@fast) and as one
+ * plain Hyperscan database (@slow, MXS_RULES_NO_FASTPATH). 1 when both
+ * loaded; otherwise 0, with both freed and set NULL. */
+static int load_both(const char *path, uint32_t n_scratch, struct dp_rules_db **fast,
+		     struct dp_rules_db **slow)
+{
+	char err[DP_RULES_ERR_MAX];
+
+	CHECK_EQ_INT(load(path, n_scratch, fast, err), 0);
+	CHECK_EQ_STR(err, "");
+	setenv("MXS_RULES_NO_FASTPATH", "1", 1);
+	CHECK_EQ_INT(load(path, n_scratch, slow, err), 0);
+	unsetenv("MXS_RULES_NO_FASTPATH");
+	CHECK_EQ_STR(err, "");
+	if (*fast && *slow)
+		return 1;
+	dp_rules_db_free(*fast);
+	dp_rules_db_free(*slow);
+	*fast = *slow = NULL;
+	return 0;
+}
+
 /* ---- scanning into a sorted id list ------------------------------------ */
 
 struct hitset {
@@ -1091,7 +1113,7 @@ static void test_fastpath_differential(uint64_t seed)
 	static struct drule rules[DIFF_RULES];
 	static char v[DIFF_VMAX];
 	static struct dhits hf, hs;
-	char err[DP_RULES_ERR_MAX], name[64];
+	char name[64];
 	struct dp_rules_db *fast = NULL, *slow = NULL;
 	uint32_t want_fast = 0, max_pre = 0, fast_hits = 0, nl_hits = 0, long_hits = 0;
 	uint8_t in_hs[DIFF_RULES] = { 0 };
@@ -1156,17 +1178,8 @@ static void test_fastpath_differential(uint64_t seed)
 	}
 	fclose(f);
 
-	CHECK_EQ_INT(load(tpath("diff.rules"), 2, &fast, err), 0);
-	CHECK_EQ_STR(err, "");
-	setenv("MXS_RULES_NO_FASTPATH", "1", 1);
-	CHECK_EQ_INT(load(tpath("diff.rules"), 2, &slow, err), 0);
-	unsetenv("MXS_RULES_NO_FASTPATH");
-	CHECK_EQ_STR(err, "");
-	if (!fast || !slow) {
-		dp_rules_db_free(fast);
-		dp_rules_db_free(slow);
+	if (!load_both(tpath("diff.rules"), 2, &fast, &slow))
 		return;
-	}
 	{
 		uint32_t on = 0;
 
@@ -1311,16 +1324,8 @@ static void test_gates(void)
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\n", rules[i].line);
 	write_file("err/x.rules", text);
-	CHECK_EQ_INT(load(tpath("err/x.rules"), 1, &fast, err), 0);
-	CHECK_EQ_STR(err, "");
-	setenv("MXS_RULES_NO_FASTPATH", "1", 1);
-	CHECK_EQ_INT(load(tpath("err/x.rules"), 1, &slow, err), 0);
-	unsetenv("MXS_RULES_NO_FASTPATH");
-	if (!fast || !slow) {
-		dp_rules_db_free(fast);
-		dp_rules_db_free(slow);
+	if (!load_both(tpath("err/x.rules"), 1, &fast, &slow))
 		return;
-	}
 	for (unsigned f = 0; f < MXS_FIELD_COUNT; f++) {
 		mark_hs(fast, f, in_hs);
 		CHECK(slow->n_gated[f] == 0 && slow->gate[f] == NULL && slow->n_gate[f] == 0);
@@ -1384,11 +1389,7 @@ static void test_gates(void)
 					      k % 26 ? k : k / 26 + 1, k % 26 ? k : k + 1, k + 1);
 		write_bytes("gen.rules", big, b);
 		free(big);
-		CHECK_EQ_INT(load(tpath("gen.rules"), 1, &fast, err), 0);
-		setenv("MXS_RULES_NO_FASTPATH", "1", 1);
-		CHECK_EQ_INT(load(tpath("gen.rules"), 1, &slow, err), 0);
-		unsetenv("MXS_RULES_NO_FASTPATH");
-		if (fast && slow) {
+		if (load_both(tpath("gen.rules"), 1, &fast, &slow)) {
 			CHECK_EQ_INT(fast->n_gated[MXS_FIELD_HELO], 260);
 			CHECK_EQ_INT(fast->n_gate[MXS_FIELD_HELO], 3);
 			for (uint32_t k = 0; k < 260; k += 26)
@@ -1496,7 +1497,7 @@ static void test_gate_differential(uint64_t seed)
 	static struct drule rules[GDIFF_RULES];
 	static char v[DIFF_VMAX];
 	static struct dhits hf, hs;
-	char err[DP_RULES_ERR_MAX], name[64];
+	char name[64];
 	struct dp_rules_db *fast = NULL, *slow = NULL;
 	uint32_t gated = 0, gated_hits = 0;
 	uint8_t in_hs[GDIFF_RULES] = { 0 };
@@ -1548,17 +1549,8 @@ static void test_gate_differential(uint64_t seed)
 	}
 	fclose(f);
 
-	CHECK_EQ_INT(load(tpath("gdiff.rules"), 2, &fast, err), 0);
-	CHECK_EQ_STR(err, "");
-	setenv("MXS_RULES_NO_FASTPATH", "1", 1);
-	CHECK_EQ_INT(load(tpath("gdiff.rules"), 2, &slow, err), 0);
-	unsetenv("MXS_RULES_NO_FASTPATH");
-	CHECK_EQ_STR(err, "");
-	if (!fast || !slow) {
-		dp_rules_db_free(fast);
-		dp_rules_db_free(slow);
+	if (!load_both(tpath("gdiff.rules"), 2, &fast, &slow))
 		return;
-	}
 	for (unsigned fl = 0; fl < MXS_FIELD_COUNT; fl++) {
 		gated += fast->n_gated[fl];
 		CHECK_EQ_INT(slow->n_gated[fl] + slow->n_lit[fl], 0);
