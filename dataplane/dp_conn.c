@@ -39,6 +39,7 @@ struct dp_conn {
 
 struct dp_conn_tracker {
 	struct dp_flow_table *flows;
+	struct dp_syn_table *syn;
 	struct dp_conn *conns;
 	struct dp_reasm_window *wins;  /* two per connection slot */
 	uint32_t *free_stack;
@@ -64,6 +65,7 @@ static const uint64_t default_timeout[DP_FLOW_CLS_COUNT] = {
 };
 
 static void on_flow_end(void *ctx, struct dp_flow *f, enum dp_flow_end why);
+static void on_syn_end(void *ctx, const struct dp_syn *e, enum dp_syn_end why);
 
 static int is_smtp_port(const struct dp_conn_tracker *t, uint16_t port)
 {
@@ -74,6 +76,7 @@ struct dp_conn_tracker *dp_conn_tracker_create(const struct dp_conn_params *p)
 {
 	struct dp_conn_tracker *t;
 	struct dp_flow_params fp = { 0 };
+	struct dp_syn_params sp = { 0 };
 
 	if (!p || !p->on_record || p->max_flows == 0) {
 		errno = EINVAL;
@@ -92,6 +95,13 @@ struct dp_conn_tracker *dp_conn_tracker_create(const struct dp_conn_params *p)
 	fp.on_end = on_flow_end;
 	fp.ctx = t;
 	t->flows = dp_flow_table_create(&fp);
+	sp.capacity = p->max_handshakes;
+	if (!sp.capacity)
+		sp.capacity = p->max_flows > (1u << 28) ? 1u << 30 : 4 * p->max_flows;
+	sp.timeout_ns = fp.timeout_ns[DP_FLOW_CLS_HALF_OPEN];
+	sp.on_end = on_syn_end;
+	sp.ctx = t;
+	t->syn = dp_syn_table_create(&sp);
 	/* A parser state belongs to a flow: never more than the flows. */
 	t->max_conns = p->max_conns ? p->max_conns : 262144;
 	if (t->max_conns > p->max_flows)
@@ -106,7 +116,7 @@ struct dp_conn_tracker *dp_conn_tracker_create(const struct dp_conn_params *p)
 		t->conns = NULL;
 	if (t->wins == MAP_FAILED)
 		t->wins = NULL;
-	if (!t->flows || !t->conns || !t->wins) {
+	if (!t->flows || !t->syn || !t->conns || !t->wins) {
 		dp_conn_tracker_free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -127,6 +137,7 @@ void dp_conn_tracker_free(struct dp_conn_tracker *t)
 	if (!t)
 		return;
 	dp_flow_table_free(t->flows);
+	dp_syn_table_free(t->syn);
 	if (t->conns)
 		munmap(t->conns, t->conn_bytes);
 	if (t->wins)
@@ -247,6 +258,16 @@ static void on_flow_end(void *ctx, struct dp_flow *f, enum dp_flow_end why)
 	conn_end(ctx, f, state[why]);
 }
 
+/* A handshake that never became a flow: half-open if on an SMTP port. */
+static void on_syn_end(void *ctx, const struct dp_syn *e, enum dp_syn_end why)
+{
+	struct dp_conn_tracker *t = ctx;
+
+	(void)why;
+	if (e->flags & DP_FLOW_F_ON_PORT)
+		t->st.half_open_closed++;
+}
+
 static inline uint64_t ld_be64(const uint8_t *p)
 {
 	uint64_t v;
@@ -281,8 +302,11 @@ static void make_key(const struct dp_pkt *p, struct dp_flow_key *k, int *ret_src
 	*ret_src_side = src_side;
 }
 
-static void flow_setup(struct dp_conn_tracker *t, struct dp_flow *f,
-		       const struct dp_pkt *p, int src_side)
+/* Who is the client of a connection first seen with @p (on key side
+ * @src_side), and is its server on an SMTP port (DP_FLOW_F_ON_PORT). */
+static void roles(const struct dp_conn_tracker *t, const struct dp_pkt *p,
+		  const struct dp_flow_key *k, int src_side, uint8_t *ret_client,
+		  uint8_t *ret_flags)
 {
 	int src_client;
 	int syn = p->tcp_flags & DP_TCP_SYN, ack = p->tcp_flags & DP_TCP_ACK;
@@ -294,9 +318,67 @@ static void flow_setup(struct dp_conn_tracker *t, struct dp_flow *f,
 		src_client = dport_smtp;
 	else
 		src_client = p->sport >= p->dport;
-	f->client_side = (uint8_t)(src_client ? src_side : !src_side);
-	if (is_smtp_port(t, f->key.port[!f->client_side]))
-		f->flags |= DP_FLOW_F_ON_PORT;
+	*ret_client = (uint8_t)(src_client ? src_side : !src_side);
+	*ret_flags = is_smtp_port(t, k->port[!*ret_client]) ? DP_FLOW_F_ON_PORT : 0;
+}
+
+static inline uint16_t sat16(uint32_t v)
+{
+	return v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
+}
+
+/* A bare SYN or SYN+ACK of a connection with no flow: it waits in the
+ * handshake table, as it would in a half-open flow. */
+static void handshake(struct dp_conn_tracker *t, const struct dp_pkt *p,
+		      const struct dp_flow_key *k, uint32_t hash, int src_side,
+		      uint32_t frame_len, uint64_t ts)
+{
+	uint32_t chk = dp_syn_check(t->syn, k);
+	struct dp_syn *e = dp_syn_find(t->syn, hash, chk);
+	int ack = p->tcp_flags & DP_TCP_ACK;
+	int dir;
+
+	if (!e) {
+		e = dp_syn_add(t->syn, hash, chk, ts);
+		roles(t, p, k, src_side, &e->client_side, &e->flags);
+	}
+	dir = src_side == e->client_side ? DP_SMTP_TO_SERVER : DP_SMTP_TO_CLIENT;
+	if (e->pkts[dir] < UINT8_MAX)
+		e->pkts[dir]++;
+	e->bytes[dir] = sat16(e->bytes[dir] + frame_len);
+	/* The first packet sets one of these: flags never reads as free. */
+	if (dir == DP_SMTP_TO_SERVER && !ack && !(e->flags & DP_FLOW_F_SYN)) {
+		e->flags |= DP_FLOW_F_SYN;
+		e->isn[0] = p->seq;
+	} else if (dir == DP_SMTP_TO_CLIENT && ack && !(e->flags & DP_FLOW_F_SYNACK)) {
+		e->flags |= DP_FLOW_F_SYNACK;
+		e->isn[1] = p->seq;
+	}
+}
+
+/* A new flow for @p: its handshake's, when one is waiting. */
+static struct dp_flow *flow_new(struct dp_conn_tracker *t, const struct dp_pkt *p,
+				const struct dp_flow_key *k, uint32_t hash, int src_side,
+				uint64_t ts)
+{
+	struct dp_syn *e = dp_syn_find(t->syn, hash, dp_syn_check(t->syn, k));
+	struct dp_flow *f = dp_flow_insert(t->flows, k, hash, ts);
+
+	if (!e) {
+		roles(t, p, k, src_side, &f->client_side, &f->flags);
+		return f;
+	}
+	f->client_side = e->client_side;
+	f->flags = e->flags;
+	f->isn[0] = e->isn[0];
+	f->isn[1] = e->isn[1];
+	f->first_ns = e->first_ns;
+	for (int d = 0; d < 2; d++) {
+		f->pkts[d] = e->pkts[d];
+		f->bytes[d] = e->bytes[d];
+	}
+	dp_syn_take(t->syn, e);
+	return f;
 }
 
 static void on_hit(void *ctx, const struct dp_rule *r, uint32_t rule_index)
@@ -428,8 +510,11 @@ static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
 		f = NULL;
 	}
 	if (!f) {
-		f = dp_flow_insert(t->flows, k, hash, ts);
-		flow_setup(t, f, p, src_side);
+		if (syn && !p->payload_len && !(p->tcp_flags & (DP_TCP_RST | DP_TCP_FIN))) {
+			handshake(t, p, k, hash, src_side, frame_len, ts);
+			return;
+		}
+		f = flow_new(t, p, k, hash, src_side, ts);
 	} else {
 		dp_flow_touch(t->flows, f, ts);
 	}
@@ -569,6 +654,10 @@ void dp_conn_burst(struct dp_conn_tracker *t, const uint8_t *const frames[],
 	/* Pass 2: every lookup of the burst at once, misses overlapping. */
 	dp_flow_lookup_bulk(t->flows, key, hash, m, flow);
 	gen = dp_flow_generation(t->flows);
+	/* No flow: a handshake's, or the handshake table's next. */
+	for (uint32_t i = 0; i < m; i++)
+		if (!flow[i])
+			dp_syn_prefetch(t->syn, hash[i]);
 	for (uint32_t i = 0; i < m && i < CONN_AHEAD; i++)
 		conn_prefetch(t, flow[i], &pk[i], side[i]);
 	/* Pass 3: in order, as a packet at a time would be. A flow that came
@@ -616,7 +705,8 @@ void dp_conn_advance(struct dp_conn_tracker *t, uint64_t now_ns)
 		return;
 	/* Once a second of traffic time; sooner while a call used up its
 	 * budget, so a backlog drains a bounded slice per burst. */
-	if (dp_flow_expire(t->flows, t->now_ns) >= DP_FLOW_EXPIRE_BUDGET)
+	if (dp_flow_expire(t->flows, t->now_ns) >= DP_FLOW_EXPIRE_BUDGET ||
+	    dp_syn_expire(t->syn, t->now_ns, DP_FLOW_EXPIRE_BUDGET) >= DP_FLOW_EXPIRE_BUDGET)
 		t->next_expire_ns = t->now_ns;
 	else
 		t->next_expire_ns = t->now_ns + SEC;
@@ -625,6 +715,7 @@ void dp_conn_advance(struct dp_conn_tracker *t, uint64_t now_ns)
 void dp_conn_drain(struct dp_conn_tracker *t)
 {
 	dp_flow_drain(t->flows);
+	dp_syn_drain(t->syn);
 }
 
 const struct dp_conn_stats *dp_conn_tracker_stats(const struct dp_conn_tracker *t)
@@ -637,9 +728,15 @@ const struct dp_flow_stats *dp_conn_flow_stats(const struct dp_conn_tracker *t)
 	return dp_flow_table_stats(t->flows);
 }
 
+const struct dp_syn_stats *dp_conn_syn_stats(const struct dp_conn_tracker *t)
+{
+	return dp_syn_table_stats(t->syn);
+}
+
 uint64_t dp_conn_tracker_memory(const struct dp_conn_tracker *t)
 {
-	return dp_flow_table_memory(t->flows) + t->conn_bytes + t->win_bytes;
+	return dp_flow_table_memory(t->flows) + dp_syn_table_memory(t->syn) +
+	       t->conn_bytes + t->win_bytes;
 }
 
 void dp_conn_tracker_mem(const struct dp_conn_tracker *t, struct dp_conn_mem *ret)
@@ -647,10 +744,13 @@ void dp_conn_tracker_mem(const struct dp_conn_tracker *t, struct dp_conn_mem *re
 	ret->flow_capacity += dp_flow_table_capacity(t->flows);
 	ret->flow_hot_bytes = sizeof(struct dp_flow);
 	ret->flow_table_bytes += dp_flow_table_memory(t->flows);
+	ret->handshake_capacity += dp_syn_table_capacity(t->syn);
+	ret->handshake_bytes += dp_syn_table_memory(t->syn);
 	ret->parser_slots += t->max_conns;
 	ret->parser_bytes += t->conn_bytes;
 	ret->window_bytes += t->win_bytes;
 	ret->resident_bytes += dp_flow_table_resident(t->flows) +
+			       dp_syn_table_resident(t->syn) +
 			       dp_flow_resident_bytes(t->conns, t->conn_bytes) +
 			       dp_flow_resident_bytes(t->wins, t->win_bytes);
 }

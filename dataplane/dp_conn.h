@@ -11,6 +11,9 @@
  * server port is an SMTP port and it completed a handshake or carried
  * payload, or anywhere the dialogue itself proved SMTP (banner/HELO after a
  * proxy preamble). Bare SYNs (half-open) are counted, never reported.
+ * A connection's bare SYN and SYN+ACK wait in a compact handshake table
+ * (dp_syn), not the flow table: it becomes a flow at its next packet, so a
+ * SYN flood churns handshakes, never sessions.
  * Flows on other ports are probed for DP_CONN_PROBE_BYTES and then dropped
  * from parsing.
  */
@@ -24,6 +27,7 @@
 #include "dp_decode.h"
 #include "dp_flow.h"
 #include "dp_smtp.h"
+#include "dp_syn.h"
 
 #define DP_CONN_PROBE_BYTES 8192u
 #define DP_CONN_BURST_MAX 64u
@@ -82,6 +86,7 @@ struct dp_conn_stats {
 struct dp_conn_params {
 	uint32_t max_flows;          /* flow table capacity */
 	uint32_t max_conns;          /* parser states, at most max_flows; 0: 262144 */
+	uint32_t max_handshakes;     /* handshakes waiting; 0: 4 x max_flows, <= 2^30 */
 	const uint16_t *smtp_ports;
 	uint32_t n_smtp_ports;
 	uint64_t timeout_ns[DP_FLOW_CLS_COUNT]; /* 0: built-in default */
@@ -120,7 +125,8 @@ void dp_conn_drain(struct dp_conn_tracker *t);
 
 const struct dp_conn_stats *dp_conn_tracker_stats(const struct dp_conn_tracker *t);
 const struct dp_flow_stats *dp_conn_flow_stats(const struct dp_conn_tracker *t);
-/* Bytes reserved: flow table plus parser pool. */
+const struct dp_syn_stats *dp_conn_syn_stats(const struct dp_conn_tracker *t);
+/* Bytes reserved: flow and handshake tables plus parser pool. */
 uint64_t dp_conn_tracker_memory(const struct dp_conn_tracker *t);
 
 /* Where the memory goes (reserved at create, resident = touched so far). */
@@ -128,6 +134,8 @@ struct dp_conn_mem {
 	uint64_t flow_capacity;     /* flows the table holds */
 	uint64_t flow_hot_bytes;    /* per flow: struct dp_flow */
 	uint64_t flow_table_bytes;  /* flows, index, free list */
+	uint64_t handshake_capacity; /* handshakes the handshake table holds */
+	uint64_t handshake_bytes;   /* its entries and index */
 	uint64_t parser_slots;      /* connections parsed at once */
 	uint64_t parser_bytes;      /* their state, SMTP and in-order reassembly */
 	uint64_t window_bytes;      /* their out-of-order windows */

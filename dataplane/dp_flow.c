@@ -9,15 +9,11 @@
 #include <sys/mman.h>
 
 #include "dp_flow.h"
+#include "dp_index.h"
 
 #define NIL UINT32_MAX
 #define SEC 1000000000ull
 #define HUGE_PAGE (2ull << 20)
-
-struct dp_flow_slot {
-	uint32_t hash;
-	uint32_t idx1; /* flow index + 1, 0 empty */
-};
 
 struct dp_flow_list {
 	uint32_t head; /* least recently used */
@@ -27,7 +23,7 @@ struct dp_flow_list {
 
 struct dp_flow_table {
 	struct dp_flow *flows;
-	struct dp_flow_slot *slots;
+	struct dp_index_slot *slots;
 	uint32_t *free_stack;
 	uint32_t free_top;
 	uint32_t cap;
@@ -83,7 +79,7 @@ struct dp_flow_table *dp_flow_table_create(const struct dp_flow_params *p)
 		nslots <<= 1;
 	t->slot_mask = (uint32_t)(nslots - 1);
 	t->map_bytes[0] = (uint64_t)t->cap * sizeof(struct dp_flow);
-	t->map_bytes[1] = nslots * sizeof(struct dp_flow_slot);
+	t->map_bytes[1] = nslots * sizeof(struct dp_index_slot);
 	t->map_bytes[2] = (uint64_t)t->cap * sizeof(uint32_t);
 	t->flows = reserve(t->map_bytes[0]);
 	t->slots = reserve(t->map_bytes[1]);
@@ -208,7 +204,7 @@ struct dp_flow *dp_flow_lookup(struct dp_flow_table *t,
 			       const struct dp_flow_key *k, uint32_t hash)
 {
 	for (uint32_t s = hash & t->slot_mask;; s = (s + 1) & t->slot_mask) {
-		const struct dp_flow_slot *slot = &t->slots[s];
+		const struct dp_index_slot *slot = &t->slots[s];
 
 		if (slot->idx1 == 0)
 			return NULL;
@@ -237,7 +233,7 @@ void dp_flow_lookup_bulk(struct dp_flow_table *t, const struct dp_flow_key *keys
 	for (uint32_t i = 0; i < n; i++) {
 		cand[i] = 0;
 		for (uint32_t s = hashes[i] & t->slot_mask;; s = (s + 1) & t->slot_mask) {
-			const struct dp_flow_slot *slot = &t->slots[s];
+			const struct dp_index_slot *slot = &t->slots[s];
 
 			if (slot->idx1 == 0)
 				break;
@@ -264,32 +260,9 @@ uint64_t dp_flow_generation(const struct dp_flow_table *t)
 	return t->gen;
 }
 
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void index_delete(struct dp_flow_table *t, struct dp_flow *f)
-{
-	uint32_t want = flow_index(t, f) + 1;
-	uint32_t i = f->hash & t->slot_mask;
-
-	while (t->slots[i].idx1 != want)
-		i = (i + 1) & t->slot_mask;
-	for (uint32_t j = (i + 1) & t->slot_mask;; j = (j + 1) & t->slot_mask) {
-		uint32_t home;
-
-		if (t->slots[j].idx1 == 0)
-			break;
-		home = t->slots[j].hash & t->slot_mask;
-		/* Move j into the hole at i unless home lies cyclically in (i, j]. */
-		if (((j - home) & t->slot_mask) >= ((j - i) & t->slot_mask)) {
-			t->slots[i] = t->slots[j];
-			i = j;
-		}
-	}
-	t->slots[i] = (struct dp_flow_slot){ 0, 0 };
-}
-
 static void release(struct dp_flow_table *t, struct dp_flow *f)
 {
-	index_delete(t, f);
+	dp_index_delete(t->slots, t->slot_mask, f->hash, flow_index(t, f) + 1);
 	lru_unlink(t, f);
 	t->free_stack[t->free_top++] = flow_index(t, f);
 	t->st.active--;
@@ -319,7 +292,7 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *t,
 			       uint64_t now_ns)
 {
 	struct dp_flow *f;
-	uint32_t idx, s;
+	uint32_t idx;
 
 	if (t->free_top == 0)
 		evict_one(t);
@@ -332,9 +305,7 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *t,
 	f->lru_sec = sec_of(t, now_ns);
 	f->cls = DP_FLOW_CLS_HALF_OPEN;
 	lru_append(t, f);
-	for (s = hash & t->slot_mask; t->slots[s].idx1; s = (s + 1) & t->slot_mask)
-		;
-	t->slots[s] = (struct dp_flow_slot){ hash, idx + 1 };
+	dp_index_insert(t->slots, t->slot_mask, hash, idx + 1);
 	t->st.created++;
 	if (++t->st.active > t->st.active_peak)
 		t->st.active_peak = t->st.active;

@@ -395,6 +395,8 @@ static struct dp_worker *worker_create(unsigned id, const struct dp_opts *o,
 		return w; /* no tracker: nothing but receive and free */
 	cp.max_flows = o->max_flows / o->workers;
 	cp.max_conns = o->max_conns ? (o->max_conns + o->workers - 1) / o->workers : 0;
+	cp.max_handshakes = o->max_handshakes ?
+			    (o->max_handshakes + o->workers - 1) / o->workers : 0;
 	cp.smtp_ports = o->smtp_ports;
 	cp.n_smtp_ports = o->n_smtp_ports;
 	cp.linktype = run.linktype;

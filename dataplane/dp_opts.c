@@ -27,6 +27,9 @@ const char *dp_opts_usage(void)
 	       "  --max-conns N        SMTP parser states, all workers, at most --max-flows\n"
 	       "                       (default 262144); connections past it are counted,\n"
 	       "                       not parsed\n"
+	       "  --max-handshakes N   connections between SYN and ACK held at once, all\n"
+	       "                       workers (default 4 x --max-flows, 32 B + 16 B each):\n"
+	       "                       a SYN flood evicts the oldest of these, not flows\n"
 	       "  --workers N          worker lcores (default 1)\n"
 	       "  --rules PATH         match HELO/MAIL FROM/RCPT TO against a rules file or a\n"
 	       "                       directory of *.rules; SIGHUP reloads it\n"
@@ -35,7 +38,8 @@ const char *dp_opts_usage(void)
 	       "  --io-only            receive and free packets, nothing else: the I/O ceiling\n"
 	       "                       full classification is measured against (same PMD,\n"
 	       "                       burst loop, workers and figures; with --eve, --rules,\n"
-	       "                       --control, --max-flows or --smtp-ports: usage error)\n"
+	       "                       --control, --max-flows, --max-conns, --max-handshakes\n"
+	       "                       or --smtp-ports: usage error)\n"
 	       "  --inline OUT,IN      transparent L2 bump between interfaces OUT and IN (AF_XDP\n"
 	       "                       ports built here, no EAL options needed): SMTP-port packets\n"
 	       "                       are classified and sent on unchanged out of the other\n"
@@ -163,7 +167,7 @@ bad:
 
 int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t errlen)
 {
-	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_CONNS, O_WORKERS, O_HELP,
+	enum { O_PCAP = 256, O_EVE, O_STATS, O_PORTS, O_FLOWS, O_CONNS, O_SYNS, O_WORKERS, O_HELP,
 	       O_RULES, O_CHECK_RULES, O_CONTROL, O_IO_ONLY, O_INLINE, O_PIN_DIR, O_GREET_HOLD,
 	       O_INLINE_PORTS, O_TAG_DSCP, O_THR_RATE, O_THR_BURST };
 	static const struct option lopts[] = {
@@ -173,6 +177,7 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 		{ "smtp-ports", required_argument, NULL, O_PORTS },
 		{ "max-flows", required_argument, NULL, O_FLOWS },
 		{ "max-conns", required_argument, NULL, O_CONNS },
+		{ "max-handshakes", required_argument, NULL, O_SYNS },
 		{ "workers", required_argument, NULL, O_WORKERS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "rules", required_argument, NULL, O_RULES },
@@ -227,6 +232,12 @@ int dp_opts_parse(int argc, char **argv, struct dp_opts *o, char *err, size_t er
 			if (opt_u32("--max-conns", optarg, 1, 1u << 30, &o->max_conns, err, errlen))
 				return -EINVAL;
 			flows_opt = "--max-conns";
+			break;
+		case O_SYNS:
+			if (opt_u32("--max-handshakes", optarg, 1, 1u << 30, &o->max_handshakes,
+				    err, errlen))
+				return -EINVAL;
+			flows_opt = "--max-handshakes";
 			break;
 		case O_WORKERS:
 			if (opt_u32("--workers", optarg, 1, DP_OPTS_MAX_WORKERS, &o->workers, err,

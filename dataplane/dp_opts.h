@@ -26,6 +26,7 @@ struct dp_opts {
 	uint32_t n_smtp_ports;
 	uint32_t max_flows;        /* all workers together */
 	uint32_t max_conns;        /* parser states, all workers; 0: default */
+	uint32_t max_handshakes;   /* handshake table, all workers; 0: default */
 	uint32_t workers;
 	int io_only;               /* receive and free only: the I/O ceiling */
 	const char *inline_if[2];  /* --inline OUTSIDE,INSIDE: NULL when not inline */

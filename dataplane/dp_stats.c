@@ -12,7 +12,7 @@
 #define RD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,
-		  const struct dp_flow_stats *f)
+		  const struct dp_flow_stats *f, const struct dp_syn_stats *h)
 {
 	t->conn.packets += RD(c->packets);
 	t->conn.bytes += RD(c->bytes);
@@ -36,6 +36,13 @@ void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,
 	t->flow.drained += RD(f->drained);
 	t->flow.active += RD(f->active);
 	t->flow.active_peak += RD(f->active_peak);
+	t->syn.added += RD(h->added);
+	t->syn.promoted += RD(h->promoted);
+	t->syn.evicted += RD(h->evicted);
+	t->syn.expired += RD(h->expired);
+	t->syn.drained += RD(h->drained);
+	t->syn.active += RD(h->active);
+	t->syn.active_peak += RD(h->active_peak);
 }
 
 static uint64_t evicted_total(const struct dp_stats_totals *t)
@@ -112,6 +119,13 @@ int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
 	 * (open at exit) + active (while running) */
 	fprintf(f, "},\"flows_removed\":%" PRIu64 ",\"flows_drained\":%" PRIu64
 		",\"flows_active\":%" PRIu64, t->flow.removed, t->flow.drained, t->flow.active);
+	/* Bare SYNs wait apart (dp_syn): added = promoted (became flows) +
+	 * evicted + expired + drained + active */
+	fprintf(f, ",\"handshakes_added\":%" PRIu64 ",\"handshakes_promoted\":%" PRIu64
+		",\"handshakes_evicted\":%" PRIu64 ",\"handshakes_expired\":%" PRIu64
+		",\"handshakes_drained\":%" PRIu64 ",\"handshakes_active\":%" PRIu64
+		",\"handshakes_active_peak\":%" PRIu64, t->syn.added, t->syn.promoted,
+		t->syn.evicted, t->syn.expired, t->syn.drained, t->syn.active, t->syn.active_peak);
 	fprintf(f, ",\"flows_expired\":%" PRIu64 ",\"smtp_connections\":%" PRIu64
 		",\"half_open_closed\":%" PRIu64 ",\"conn_exhausted\":%" PRIu64
 		",\"probe_given_up\":%" PRIu64 ",\"records_written\":%" PRIu64
@@ -174,16 +188,19 @@ int dp_stats_write_json(const char *path, const struct dp_stats_totals *t)
 	/* Flow state: reserved (what --max-flows costs) and resident. */
 	{
 		const struct dp_conn_mem *m = &t->mem;
-		uint64_t reserved = m->flow_table_bytes + m->parser_bytes + m->window_bytes;
+		uint64_t reserved = m->flow_table_bytes + m->handshake_bytes +
+				    m->parser_bytes + m->window_bytes;
 
 		fprintf(f, ",\"memory_reserved_bytes\":%" PRIu64
 			",\"state_bytes_per_conn\":%.1f,\"hot_bytes_per_flow\":%" PRIu64
 			",\"flow_capacity\":%" PRIu64 ",\"flow_table_bytes\":%" PRIu64
+			",\"handshake_capacity\":%" PRIu64 ",\"handshake_table_bytes\":%" PRIu64
 			",\"parser_slots\":%" PRIu64 ",\"parser_pool_bytes\":%" PRIu64
 			",\"parser_window_bytes\":%" PRIu64 ",\"memory_resident_bytes\":%" PRIu64
 			",\"flows_active_peak\":%" PRIu64 ",\"resident_bytes_per_peak_flow\":%.1f",
 			reserved, per((double)reserved, (double)m->flow_capacity), m->flow_hot_bytes,
-			m->flow_capacity, m->flow_table_bytes, m->parser_slots, m->parser_bytes,
+			m->flow_capacity, m->flow_table_bytes, m->handshake_capacity,
+			m->handshake_bytes, m->parser_slots, m->parser_bytes,
 			m->window_bytes, m->resident_bytes, t->flow.active_peak,
 			per((double)m->resident_bytes, (double)t->flow.active_peak));
 	}

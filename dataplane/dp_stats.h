@@ -25,6 +25,7 @@
 struct dp_stats_totals {
 	struct dp_conn_stats conn;
 	struct dp_flow_stats flow;
+	struct dp_syn_stats syn;
 	uint64_t records_written;
 	uint64_t records_dropped;
 	uint64_t dispatch_drops;
@@ -54,7 +55,7 @@ struct dp_stats_totals {
 };
 
 void dp_stats_add(struct dp_stats_totals *t, const struct dp_conn_stats *c,
-		  const struct dp_flow_stats *f);
+		  const struct dp_flow_stats *f, const struct dp_syn_stats *h);
 /*
  * The DP_STATS view of @t: the traffic, flow, record, anomaly and rules
  * fields of @ret (not ts_ns, started_ns, pid, obs_*, verdicts_received),

@@ -19,7 +19,8 @@
 void dp_worker_stats_add(const struct dp_worker *w, struct dp_stats_totals *t)
 {
 	if (w->trk) {
-		dp_stats_add(t, dp_conn_tracker_stats(w->trk), dp_conn_flow_stats(w->trk));
+		dp_stats_add(t, dp_conn_tracker_stats(w->trk), dp_conn_flow_stats(w->trk),
+			     dp_conn_syn_stats(w->trk));
 	} else {
 		t->conn.packets += __atomic_load_n(&w->rx_packets, __ATOMIC_RELAXED);
 		t->conn.bytes += __atomic_load_n(&w->rx_bytes, __ATOMIC_RELAXED);

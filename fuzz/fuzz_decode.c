@@ -138,6 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.linktype = linktypes[mode & 7];
 	p.max_flows = 1u + (sizing & 15u);
 	p.max_conns = 1u + (sizing >> 4);
+	p.max_handshakes = mode >> 4; /* 0: the default, 4 x max_flows */
 	p.smtp_ports = ports;
 	p.n_smtp_ports = sizeof(ports) / sizeof(ports[0]);
 	/* Short timeouts, so the time steps in the input expire flows. */
@@ -176,16 +177,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		const struct dp_conn_stats *st = dp_conn_tracker_stats(t);
 		const struct dp_flow_stats *fs = dp_conn_flow_stats(t);
+		const struct dp_syn_stats *hs = dp_conn_syn_stats(t);
 		struct dp_conn_mem mem = { 0 };
 
 		FZ_CHECK(st->packets == n);
 		FZ_CHECK(fs != NULL);
+		/* Drained: every flow and handshake ended, and each one once. */
+		FZ_CHECK(fs->active == 0 && hs->active == 0);
+		FZ_CHECK(hs->added == hs->promoted + hs->evicted + hs->expired + hs->drained);
+		FZ_CHECK(hs->active_peak <= (p.max_handshakes ? p.max_handshakes : 4 * p.max_flows));
+		FZ_CHECK(fs->created == fs->evicted[0] + fs->evicted[1] + fs->evicted[2] +
+			 fs->evicted[3] + fs->expired + fs->removed + fs->drained);
 		dp_conn_tracker_mem(t, &mem);
 		/* A parser state belongs to a flow: never more than the flows. */
 		FZ_CHECK(mem.flow_capacity >= p.max_flows &&
 			 mem.parser_slots == (p.max_conns < p.max_flows ? p.max_conns : p.max_flows));
-		FZ_CHECK(mem.flow_table_bytes + mem.parser_bytes + mem.window_bytes <=
-			 dp_conn_tracker_memory(t));
+		FZ_CHECK(mem.handshake_capacity ==
+			 (p.max_handshakes ? p.max_handshakes : 4 * p.max_flows));
+		FZ_CHECK(mem.flow_table_bytes + mem.handshake_bytes + mem.parser_bytes +
+			 mem.window_bytes <= dp_conn_tracker_memory(t));
 	}
 	dp_conn_tracker_free(t);
 	for (uint32_t i = 0; i < n; i++)

@@ -42,6 +42,8 @@ expect 2 "smtp-ports" -- --pcap "$T/ok.pcap" --smtp-ports 25,0
 expect 2 "smtp-ports" -- --pcap "$T/ok.pcap" --smtp-ports 25,abc
 expect 2 "max-flows" -- --pcap "$T/ok.pcap" --max-flows 0
 expect 2 "max-conns: '0' is not an integer" -- --pcap "$T/ok.pcap" --max-conns 0
+expect 2 "max-handshakes: '0' is not an integer" -- --pcap "$T/ok.pcap" --max-handshakes 0
+expect 2 "max-handshakes: '2x' is not an integer" -- --pcap "$T/ok.pcap" --max-handshakes 2x
 expect 2 "workers" -- --pcap "$T/ok.pcap" --workers 0
 expect 2 "unexpected argument" -- --pcap "$T/ok.pcap" extra
 expect 2 "nothing to read" --
@@ -92,6 +94,11 @@ grep -q '"conn_exhausted":0' "$T/stats.json" || { echo "FAIL: default parser sta
 # A parser state belongs to a flow: --max-conns past --max-flows is that many.
 expect 0 "" -- --pcap "$T/ok.pcap" --max-flows 100 --max-conns 5000 --stats-json "$T/clamp.json"
 grep -q '"parser_slots":100,' "$T/clamp.json" || { echo "FAIL: --max-conns not held to --max-flows"; fail=1; }
+# Handshakes wait apart from flows: 4 x --max-flows by default, or as asked.
+grep -q '"handshake_capacity":400,' "$T/clamp.json" || { echo "FAIL: handshake table not 4 x --max-flows"; fail=1; }
+expect 0 "" -- --pcap "$T/ok.pcap" --max-flows 100 --max-handshakes 7 --stats-json "$T/hs.json"
+grep -q '"handshake_capacity":7,' "$T/hs.json" || { echo "FAIL: --max-handshakes 7 not taken"; fail=1; }
+grep -q '"handshakes_promoted":7,' "$T/stats.json" || { echo "FAIL: the 7 sessions' handshakes did not become flows"; fail=1; }
 
 # The DPDK form: EAL options before --, ours after.
 expect 0 "" -- --no-huge --no-shconf --no-pci -l 0 --log-level=4 -- --pcap "$T/ok.pcap" --eve "$T/eal.ndjson"
@@ -111,6 +118,7 @@ expect 2 "io-only: --rules makes no sense" -- --pcap "$T/ok.pcap" --io-only --ru
 expect 2 "io-only: --control makes no sense" -- --pcap "$T/ok.pcap" --io-only --control "$T/s"
 expect 2 "io-only: --max-flows makes no sense" -- --pcap "$T/ok.pcap" --io-only --max-flows 10
 expect 2 "io-only: --max-conns makes no sense" -- --pcap "$T/ok.pcap" --io-only --max-conns 10
+expect 2 "io-only: --max-handshakes makes no sense" -- --pcap "$T/ok.pcap" --io-only --max-handshakes 10
 expect 2 "io-only: --smtp-ports makes no sense" -- --pcap "$T/ok.pcap" --smtp-ports 25 --io-only
 expect 2 "io-only: --check-rules makes no sense" -- --io-only --check-rules "$RULES"
 grep -q -- "--io-only" <("$DP" --help) || { echo "FAIL: --help does not list --io-only"; fail=1; }

@@ -479,8 +479,11 @@ static void check_accounting(struct dp_conn_tracker *t, uint64_t drained)
 
 	for (int c = 0; c < DP_FLOW_CLS_COUNT; c++)
 		ev += fs->evicted[c];
+	const struct dp_syn_stats *hs = dp_conn_syn_stats(t);
+
 	CHECK_EQ_INT(fs->drained, drained);
 	CHECK_EQ_INT(fs->created, ev + fs->expired + fs->removed + fs->drained + fs->active);
+	CHECK_EQ_INT(hs->added, hs->promoted + hs->evicted + hs->expired + hs->drained + hs->active);
 }
 
 /* ---- expectations -------------------------------------------------------- */
@@ -627,12 +630,13 @@ struct quiet_case {
 	const struct step *script;
 	uint16_t sport;
 	uint32_t want_half_open;
+	uint32_t want_flows;     /* a bare SYN stays a handshake, never a flow */
 };
 
 static const struct quiet_case quiet_cases[] = {
-	{ "bare SYN to port 25", bare_syn, 25, 1 },
-	{ "SYN refused with RST", refused_session, 25, 1 },
-	{ "bare SYN to port 8080", bare_syn, 8080, 0 },
+	{ "bare SYN to port 25", bare_syn, 25, 1, 0 },
+	{ "SYN refused with RST", refused_session, 25, 1, 1 },
+	{ "bare SYN to port 8080", bare_syn, 8080, 0, 0 },
 };
 
 static void test_quiet(const struct quiet_case *c)
@@ -649,8 +653,12 @@ static void test_quiet(const struct quiet_case *c)
 	CHECK_EQ_INT(nrecs, 0);
 	CHECK_EQ_INT(dp_conn_tracker_stats(t)->smtp_connections, 0);
 	CHECK_EQ_INT(dp_conn_tracker_stats(t)->half_open_closed, c->want_half_open);
-	CHECK_EQ_INT(dp_conn_flow_stats(t)->created, 1);
+	CHECK_EQ_INT(dp_conn_flow_stats(t)->created, c->want_flows);
 	CHECK_EQ_INT(dp_conn_flow_stats(t)->active, 0);
+	CHECK_EQ_INT(dp_conn_syn_stats(t)->added, 1);
+	CHECK_EQ_INT(dp_conn_syn_stats(t)->promoted, c->want_flows);
+	CHECK_EQ_INT(dp_conn_syn_stats(t)->drained, 1 - c->want_flows);
+	check_accounting(t, c->want_flows); /* a refused one lingers, closing */
 	dp_conn_tracker_free(t);
 }
 
@@ -689,41 +697,56 @@ static void test_http(void)
 	dp_conn_tracker_free(t);
 }
 
-/* 10,000 spoofed SYNs against a 64-flow table in the middle of a session. */
-static void test_syn_flood(void)
+/* @n segments with @flags to port 25 of @cv's server from spoofed sources
+ * @net.x.y.z, one a microsecond from cv->ts on, fed in full bursts. */
+static void spoof(struct dp_conn_tracker *t, struct conv *cv, uint32_t n,
+		  uint8_t flags, uint8_t net)
 {
-	struct dp_conn_tracker *t = tracker("SYN flood", 64, NULL);
-	const struct dp_flow_stats *fs;
-	const struct dp_conn_stats *st;
 	const uint8_t *fr[DP_CONN_BURST_MAX];
 	uint32_t lens[DP_CONN_BURST_MAX];
 	uint64_t ts[DP_CONN_BURST_MAX];
 	static uint8_t frames[DP_CONN_BURST_MAX][128];
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t src[16] = { net, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+		struct tcpseg s = {
+			.family = 4, .src = src, .dst = cv->addr[S],
+			.sport = (uint16_t)(1024 + i % 50000), .dport = 25,
+			.seq = i * 7919u, .ack = flags & F_ACK ? i * 31u : 0, .flags = flags,
+		};
+
+		lens[k] = tcp_frame(frames[k], &s);
+		fr[k] = frames[k];
+		ts[k] = cv->ts + i * 1000ull;
+		if (++k == DP_CONN_BURST_MAX || i == n - 1) {
+			dp_conn_burst(t, fr, lens, ts, k);
+			k = 0;
+		}
+	}
+	cv->ts += n * 1000ull;
+}
+
+/*
+ * In the middle of a session against a 64-flow table: 10,000 spoofed SYNs
+ * (the handshake table, 256 here, evicts its oldest) and 10,000 spoofed
+ * bare ACKs (each a half-open flow, evicted before the session).
+ */
+static void test_syn_flood(void)
+{
+	struct dp_conn_tracker *t = tracker("SYN and ACK flood", 64, NULL);
+	const struct dp_flow_stats *fs;
+	const struct dp_syn_stats *hs;
+	const struct dp_conn_stats *st;
 	struct conv cv;
-	uint32_t n = 0;
 
 	if (!t)
 		return;
 	conv_init(&cv, 4, 40000, 25);
 	run_script(&cv, flood_first);
 	feed(t, 0);
-	for (uint32_t i = 0; i < 10000; i++) {
-		uint8_t src[16] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
-		struct tcpseg s = {
-			.family = 4, .src = src, .dst = cv.addr[S],
-			.sport = (uint16_t)(1024 + i % 50000), .dport = 25,
-			.seq = i * 7919u, .flags = F_SYN,
-		};
-
-		lens[n] = tcp_frame(frames[n], &s);
-		fr[n] = frames[n];
-		ts[n] = cv.ts + i * 1000ull;
-		if (++n == DP_CONN_BURST_MAX || i == 9999) {
-			dp_conn_burst(t, fr, lens, ts, n);
-			n = 0;
-		}
-	}
-	cv.ts += 10000 * 1000ull;
+	spoof(t, &cv, 10000, F_SYN, 10);
+	spoof(t, &cv, 10000, F_ACK, 11);
 	CHECK_EQ_INT(nrecs, 0);
 	npkts = 0;
 	run_script(&cv, flood_second);
@@ -736,6 +759,7 @@ static void test_syn_flood(void)
 		check_rec(&recs[0], &cv, &w);
 	}
 	fs = dp_conn_flow_stats(t);
+	hs = dp_conn_syn_stats(t);
 	st = dp_conn_tracker_stats(t);
 	CHECK_EQ_INT(fs->evicted[DP_FLOW_CLS_SMTP], 0);
 	CHECK_EQ_INT(fs->evicted[DP_FLOW_CLS_OTHER], 0);
@@ -743,14 +767,65 @@ static void test_syn_flood(void)
 	CHECK_EQ_INT(fs->evicted[DP_FLOW_CLS_HALF_OPEN], 10000 - 63);
 	CHECK_EQ_INT(fs->created, 10001);
 	CHECK_EQ_INT(fs->active, 64);
-	CHECK(fs->active <= 64);
+	CHECK_EQ_INT(hs->added, 1 + 10000);
+	CHECK_EQ_INT(hs->promoted, 1);
+	CHECK_EQ_INT(hs->evicted, 10000 - 256);
+	CHECK_EQ_INT(hs->active, 256);
+	CHECK_EQ_INT(hs->active_peak, 256);
 	check_accounting(t, 0);
-	CHECK_EQ_INT(st->half_open_closed, 10000 - 63);
+	CHECK_EQ_INT(st->half_open_closed, (10000 - 63) + (10000 - 256));
 	CHECK_EQ_INT(st->smtp_connections, 1);
 	dp_conn_drain(t);
 	CHECK_EQ_INT(nrecs, 1);
-	CHECK_EQ_INT(st->half_open_closed, 10000);
+	CHECK_EQ_INT(st->half_open_closed, 20000);
+	CHECK_EQ_INT(hs->drained, 256);
 	dp_conn_tracker_free(t);
+}
+
+/*
+ * A handshake waits out more spoofed SYNs than the flow table holds (64
+ * flows, 256 handshakes): the session keeps its SYN's time and packets.
+ * Past the handshake table's capacity it is evicted, and the session is
+ * picked up at its ACK.
+ */
+static void test_handshake_wait(void)
+{
+	static const struct step syn_synack[] = { SYN_, SYNACK_, END_ };
+	static const struct step rest[] = { ACK_(C), DIALOGUE, CLOSE, END_ };
+	static const uint32_t flood[] = { 200, 255, 256, 1000 };
+
+	for (unsigned k = 0; k < sizeof(flood) / sizeof(flood[0]); k++) {
+		struct dp_conn_tracker *t = tracker("handshake outwaits a SYN flood", 64, NULL);
+		int kept = flood[k] < 256;
+		uint64_t syn_ts;
+		struct conv cv;
+
+		if (!t)
+			return;
+		conv_init(&cv, 4, 40000, 25);
+		run_script(&cv, syn_synack);
+		syn_ts = pkts[0].ts;
+		feed(t, 0);
+		spoof(t, &cv, flood[k], F_SYN, 10);
+		npkts = 0;
+		run_script(&cv, rest);
+		feed(t, 0);
+		CHECK_EQ_INT(nrecs, 1);
+		if (nrecs >= 1) {
+			check_rec(&recs[0], &cv, &want_full);
+			CHECK_EQ_INT(recs[0].first_ns, kept ? syn_ts : pkts[0].ts);
+			/* SYN, ACK, 7 segments, FIN; SYN+ACK, 8, FIN (the
+			 * last ACK comes after the record) */
+			CHECK_EQ_INT(recs[0].pkts[0], kept ? 10 : 9);
+			CHECK_EQ_INT(recs[0].pkts[1], kept ? 10 : 9);
+		}
+		CHECK_EQ_INT(dp_conn_syn_stats(t)->promoted, kept);
+		CHECK_EQ_INT(dp_conn_syn_stats(t)->evicted, kept ? 0 : 1 + flood[k] - 256);
+		CHECK_EQ_INT(dp_conn_flow_stats(t)->created, 1);
+		check_accounting(t, 0);
+		dp_conn_drain(t);
+		dp_conn_tracker_free(t);
+	}
 }
 
 /* An idle session ends by timeout (custom SMTP timeout 60 s). */
@@ -840,8 +915,9 @@ static void test_reuse(void)
  * Lookups are made for a whole burst before its packets are handled: a
  * flow evicted by an earlier packet of the same burst (its slot then
  * holding another flow) must not receive a later packet meant for it.
- * Capacity 2: burst 1 = SYN A; burst 2 = SYN B, SYN C (evicts A), SYN+ACK
- * for A, which must make a new flow A (evicting B), not land on C.
+ * Capacity 2, bare ACKs (each makes a flow; SYNs would wait as
+ * handshakes): burst 1 = A; burst 2 = B, C (evicts A), then A's server,
+ * which must make a new flow A (evicting B), not land on C.
  */
 static void test_burst_stale(void)
 {
@@ -862,7 +938,7 @@ static void test_burst_stale(void)
 			.family = 4, .src = i == 3 ? srv : cli[a], .dst = i == 3 ? cli[a] : srv,
 			.sport = i == 3 ? 25 : 40000, .dport = i == 3 ? 40000 : 25,
 			.seq = 1000u * (uint32_t)(i + 1), .ack = i == 3 ? 1001 : 0,
-			.flags = i == 3 ? (F_SYN | F_ACK) : F_SYN,
+			.flags = F_ACK,
 		};
 
 		lens[i] = tcp_frame(frames[i], &sg);
@@ -1107,6 +1183,7 @@ int main(void)
 		test_quiet(&quiet_cases[i]);
 	test_http();
 	test_syn_flood();
+	test_handshake_wait();
 	test_timeout();
 	test_reuse();
 	test_burst_stale();
