@@ -26,7 +26,8 @@ struct out {
 	int full;
 };
 
-static void put(struct out *o, const char *s, size_t n)
+/* Inlined: puts_() of a literal then costs no strlen. */
+static inline __attribute__((always_inline)) void put(struct out *o, const char *s, size_t n)
 {
 	if (o->full || o->len + n > o->cap) {
 		o->full = 1;
@@ -36,7 +37,7 @@ static void put(struct out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-static void puts_(struct out *o, const char *s)
+static inline __attribute__((always_inline)) void puts_(struct out *o, const char *s)
 {
 	put(o, s, strlen(s));
 }
@@ -142,6 +143,14 @@ static void put_str(struct out *o, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
+	/* Most values need no escape: quoted and copied in one go. */
+	if (!o->full && o->len + n + 2 <= o->cap && plain_run(s, n) == n) {
+		o->p[o->len] = '"';
+		memcpy(o->p + o->len + 1, str, n);
+		o->p[o->len + n + 1] = '"';
+		o->len += n + 2;
+		return;
+	}
 	put(o, "\"", 1);
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
@@ -164,6 +173,16 @@ static void put_str(struct out *o, const char *str, size_t n)
 			i++;
 		}
 	}
+	put(o, "\"", 1);
+}
+
+/* A name of ours (extension, anomaly, state): plain ASCII, no escapes. */
+static void put_name(struct out *o, const char *name)
+{
+	size_t n = strlen(name);
+
+	put(o, "\"", 1);
+	put(o, name, n);
 	put(o, "\"", 1);
 }
 
@@ -323,7 +342,7 @@ static void put_smtp(struct out *o, const struct dp_smtp_session *s, uint32_t an
 		if (!first)
 			put(o, ",", 1);
 		first = 0;
-		put_str(o, dp_smtp_ext_name(e), strlen(dp_smtp_ext_name(e)));
+		put_name(o, dp_smtp_ext_name(e));
 	}
 	puts_(o, "],\"transactions\":[");
 	for (uint32_t i = 0; s && i < s->tx_stored; i++) {
@@ -351,7 +370,7 @@ static void put_smtp(struct out *o, const struct dp_smtp_session *s, uint32_t an
 		if (!first)
 			put(o, ",", 1);
 		first = 0;
-		put_str(o, mxs_anomaly_name(a), strlen(mxs_anomaly_name(a)));
+		put_name(o, mxs_anomaly_name(a));
 	}
 	put(o, "]", 1);
 	put_hits(o, hits);
@@ -396,7 +415,7 @@ size_t dp_eve_format(char *buf, size_t cap, const struct dp_conn_record *r)
 	puts_(&o, ",\"end\":");
 	put_time(&o, f->last_ns);
 	puts_(&o, ",\"state\":");
-	put_str(&o, r->state, strlen(r->state));
+	put_name(&o, r->state);
 	puts_(&o, "}}\n");
 	return o.full ? 0 : o.len;
 }
