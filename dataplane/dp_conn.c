@@ -588,11 +588,16 @@ conn_prefetch(const struct dp_conn_tracker *t, const struct dp_flow *f,
 		/* The session's scalars, the direction's bookkeeping and
 		 * the head of hist; for replies the queue they answer. (Few
 		 * lines: with more, prefetches queue for miss buffers.) */
+		uint32_t n = p->payload_len < DP_REASM_HIST ? p->payload_len : DP_REASM_HIST;
+		uint32_t at = (p->seq + p->payload_len - n) & (DP_REASM_HIST - 1);
+
 		__builtin_prefetch(&c->smtp);
 		__builtin_prefetch(&c->r[dir]);
-		__builtin_prefetch(c->r[dir].hist);
 		if (dir == DP_SMTP_TO_CLIENT)
 			__builtin_prefetch(&c->smtp.q);
+		/* The lines of hist an in-order segment's tail is copied to. */
+		for (uint32_t o = at & ~63u; o < (at & ~63u) + (at & 63u) + n; o += 64)
+			__builtin_prefetch(&c->r[dir].hist[o & (DP_REASM_HIST - 1)], 1);
 	}
 	if ((p->tcp_flags & DP_TCP_ACK) && ack_pending(f, !dir, p->ack))
 		__builtin_prefetch(&c->r[!dir]);

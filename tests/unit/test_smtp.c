@@ -101,6 +101,13 @@ static void extra_nul(const struct dp_smtp_session *s)
 	CHECK(memcmp(s->helo, "a\0b", 4) == 0);
 }
 
+/* The NUL lies past the first 16 bytes (the vector loop of the line scan). */
+static void extra_nul_far(const struct dp_smtp_session *s)
+{
+	CHECK_EQ_INT(s->helo_len, 27);
+	CHECK(memcmp(s->helo, "abcdefghijklmnopqrstu\0vwxyz", 28) == 0);
+}
+
 static void extra_long_helo(const struct dp_smtp_session *s)
 {
 	unsigned i, all_h = 1;
@@ -532,6 +539,26 @@ BDAT_BAD("bdat_junk_word", "BDAT 1234 SCRAMBLE\r\n"),
 	.anomalies = A(NUL_BYTE),
 	.is_smtp = 1, .helo = "a", .helo_verb = 1, .banner = MX_BANNER,
 	.commands = 1, .last_reply = 250, .extra = extra_nul,
+},
+{
+	.name = "nul_byte_past_16",
+	.steps = { BANNER, C("HELO abcdefghijklmnopqrstu\0vwxyz\r\n"), S("250 mx\r\n") },
+	.anomalies = A(NUL_BYTE),
+	.is_smtp = 1, .helo = "abcdefghijklmnopqrstu", .helo_verb = 1, .banner = MX_BANNER,
+	.commands = 1, .last_reply = 250, .extra = extra_nul_far,
+},
+{
+	/* A NUL after the line's LF, in the same segment, is the next
+	 * line's: the HELO line keeps all its 30 bytes (two commands in
+	 * one segment without PIPELINING: a violation too). */
+	.name = "nul_byte_in_next_line",
+	.steps = {
+		BANNER, C("HELO abcdefghijklmnopqrstuvwxyz0123\r\nNOOP x\0y\r\n"),
+		S("250 mx\r\n250 ok\r\n"),
+	},
+	.anomalies = A(NUL_BYTE) | A(PIPELINING_VIOLATION),
+	.is_smtp = 1, .helo = "abcdefghijklmnopqrstuvwxyz0123", .helo_verb = 1,
+	.banner = MX_BANNER, .commands = 2, .last_reply = 250,
 },
 {
 	.name = "line_64k",
