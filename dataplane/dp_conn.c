@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "dp_conn.h"
 #include "dp_reasm.h"
@@ -108,23 +107,16 @@ struct dp_conn_tracker *dp_conn_tracker_create(const struct dp_conn_params *p)
 		t->max_conns = p->max_flows;
 	t->conn_bytes = (uint64_t)t->max_conns * (sizeof(struct dp_conn) + sizeof(uint32_t));
 	t->win_bytes = (uint64_t)t->max_conns * 2 * sizeof(struct dp_reasm_window);
-	t->conns = mmap(NULL, t->conn_bytes, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	t->wins = mmap(NULL, t->win_bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (t->conns == MAP_FAILED)
-		t->conns = NULL;
-	if (t->wins == MAP_FAILED)
-		t->wins = NULL;
+	/* As the flow table (dp_flow.h): huge pages where the kernel allows.
+	 * Not for the windows: few are ever touched, 4 KiB pages keep the
+	 * untouched ones out of memory. */
+	t->conns = dp_flow_reserve(t->conn_bytes, 1);
+	t->wins = dp_flow_reserve(t->win_bytes, 0);
 	if (!t->flows || !t->syn || !t->conns || !t->wins) {
 		dp_conn_tracker_free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* As the flow table (dp_flow.h): huge pages where the kernel allows.
-	 * Not for the windows: few are ever touched, 4 KiB pages keep the
-	 * untouched ones out of memory. */
-	(void)madvise(t->conns, t->conn_bytes, MADV_HUGEPAGE);
 	t->free_stack = (uint32_t *)(t->conns + t->max_conns);
 	for (uint32_t i = 0; i < t->max_conns; i++)
 		t->free_stack[i] = t->max_conns - 1 - i;
@@ -138,10 +130,8 @@ void dp_conn_tracker_free(struct dp_conn_tracker *t)
 		return;
 	dp_flow_table_free(t->flows);
 	dp_syn_table_free(t->syn);
-	if (t->conns)
-		munmap(t->conns, t->conn_bytes);
-	if (t->wins)
-		munmap(t->wins, t->win_bytes);
+	dp_flow_unreserve(t->conns, t->conn_bytes);
+	dp_flow_unreserve(t->wins, t->win_bytes);
 	free(t);
 }
 

@@ -37,18 +37,22 @@ struct dp_flow_table {
 	struct dp_flow_stats st;
 };
 
-static void *reserve(size_t bytes)
+void *dp_flow_reserve(uint64_t bytes, int huge)
 {
 	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (m == MAP_FAILED)
 		return NULL;
-	/* Random access over megabytes: 2 MiB pages spare a TLB miss and
-	 * a page fault per 4 KiB touched. Only a hint; small maps skip it. */
-	if (bytes >= HUGE_PAGE)
+	if (huge && bytes >= HUGE_PAGE)
 		(void)madvise(m, bytes, MADV_HUGEPAGE);
 	return m;
+}
+
+void dp_flow_unreserve(void *p, uint64_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
 }
 
 /* Whole seconds of @now_ns, without a division for most calls. */
@@ -64,7 +68,6 @@ static inline uint32_t sec_of(struct dp_flow_table *t, uint64_t now_ns)
 struct dp_flow_table *dp_flow_table_create(const struct dp_flow_params *p)
 {
 	struct dp_flow_table *t;
-	uint64_t nslots = 2;
 
 	if (!p || p->max_flows == 0 || p->max_flows > (1u << 30) || !p->on_end) {
 		errno = EINVAL;
@@ -75,15 +78,13 @@ struct dp_flow_table *dp_flow_table_create(const struct dp_flow_params *p)
 		return NULL;
 	t->p = *p;
 	t->cap = p->max_flows;
-	while (nslots < 2ull * t->cap)
-		nslots <<= 1;
-	t->slot_mask = (uint32_t)(nslots - 1);
+	t->slot_mask = dp_index_mask(t->cap);
 	t->map_bytes[0] = (uint64_t)t->cap * sizeof(struct dp_flow);
-	t->map_bytes[1] = nslots * sizeof(struct dp_index_slot);
+	t->map_bytes[1] = ((uint64_t)t->slot_mask + 1) * sizeof(struct dp_index_slot);
 	t->map_bytes[2] = (uint64_t)t->cap * sizeof(uint32_t);
-	t->flows = reserve(t->map_bytes[0]);
-	t->slots = reserve(t->map_bytes[1]);
-	t->free_stack = reserve(t->map_bytes[2]);
+	t->flows = dp_flow_reserve(t->map_bytes[0], 1);
+	t->slots = dp_flow_reserve(t->map_bytes[1], 1);
+	t->free_stack = dp_flow_reserve(t->map_bytes[2], 1);
 	if (!t->flows || !t->slots || !t->free_stack) {
 		dp_flow_table_free(t);
 		errno = ENOMEM;
@@ -102,12 +103,9 @@ void dp_flow_table_free(struct dp_flow_table *t)
 {
 	if (!t)
 		return;
-	if (t->flows)
-		munmap(t->flows, t->map_bytes[0]);
-	if (t->slots)
-		munmap(t->slots, t->map_bytes[1]);
-	if (t->free_stack)
-		munmap(t->free_stack, t->map_bytes[2]);
+	dp_flow_unreserve(t->flows, t->map_bytes[0]);
+	dp_flow_unreserve(t->slots, t->map_bytes[1]);
+	dp_flow_unreserve(t->free_stack, t->map_bytes[2]);
 	free(t);
 }
 

@@ -159,6 +159,14 @@ uint32_t dp_flow_table_capacity(const struct dp_flow_table *t);
 uint64_t dp_flow_table_memory(const struct dp_flow_table *t);
 /* Of those, bytes in memory now (mincore; not for the hot path). */
 uint64_t dp_flow_table_resident(const struct dp_flow_table *t);
+/*
+ * @bytes of zeroed memory whose pages are faulted in only when touched, or
+ * NULL; @huge asks for transparent huge pages (random access over
+ * megabytes: a TLB miss and a fault spared per 4 KiB; only a hint, maps
+ * under 2 MiB skip it). Give it back with dp_flow_unreserve (NULL: none).
+ */
+void *dp_flow_reserve(uint64_t bytes, int huge);
+void dp_flow_unreserve(void *p, uint64_t bytes);
 /* Bytes in memory of the mapping [@p, @p + @bytes) (page-aligned @p). */
 uint64_t dp_flow_resident_bytes(const void *p, uint64_t bytes);
 

@@ -17,6 +17,17 @@ struct dp_index_slot {
 	uint32_t idx1; /* entry + 1, 0 empty */
 };
 
+/* The mask of an index for @entries entries: a power of two of slots, at
+ * least twice the entries (at most half full). */
+static inline uint32_t dp_index_mask(uint32_t entries)
+{
+	uint64_t nslots = 2;
+
+	while (nslots < 2ull * entries)
+		nslots <<= 1;
+	return (uint32_t)(nslots - 1);
+}
+
 static inline void dp_index_insert(struct dp_index_slot *slots, uint32_t mask,
 				   uint32_t hash, uint32_t idx1)
 {

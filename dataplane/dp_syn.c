@@ -9,14 +9,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 
 #include "dp_index.h"
 #include "dp_syn.h"
-
-#define HUGE_PAGE (2ull << 20)
 
 struct dp_syn_table {
 	struct dp_syn *ring;
@@ -31,22 +28,9 @@ struct dp_syn_table {
 	struct dp_syn_stats st;
 };
 
-static void *reserve(size_t bytes)
-{
-	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (m == MAP_FAILED)
-		return NULL;
-	if (bytes >= HUGE_PAGE) /* as dp_flow: random access over megabytes */
-		(void)madvise(m, bytes, MADV_HUGEPAGE);
-	return m;
-}
-
 struct dp_syn_table *dp_syn_table_create(const struct dp_syn_params *p)
 {
 	struct dp_syn_table *t;
-	uint64_t nslots = 2;
 
 	if (!p || p->capacity == 0 || p->capacity > (1u << 30) || !p->on_end) {
 		errno = EINVAL;
@@ -57,13 +41,12 @@ struct dp_syn_table *dp_syn_table_create(const struct dp_syn_params *p)
 		return NULL;
 	t->p = *p;
 	t->cap = p->capacity;
-	while (nslots < 2ull * t->cap)
-		nslots <<= 1;
-	t->slot_mask = (uint32_t)(nslots - 1);
+	t->slot_mask = dp_index_mask(t->cap);
 	t->map_bytes[0] = (uint64_t)t->cap * sizeof(struct dp_syn);
-	t->map_bytes[1] = nslots * sizeof(struct dp_index_slot);
-	t->ring = reserve(t->map_bytes[0]);
-	t->slots = reserve(t->map_bytes[1]);
+	t->map_bytes[1] = ((uint64_t)t->slot_mask + 1) * sizeof(struct dp_index_slot);
+	/* As dp_flow: random access over megabytes, huge pages. */
+	t->ring = dp_flow_reserve(t->map_bytes[0], 1);
+	t->slots = dp_flow_reserve(t->map_bytes[1], 1);
 	if (!t->ring || !t->slots) {
 		dp_syn_table_free(t);
 		errno = ENOMEM;
@@ -80,10 +63,8 @@ void dp_syn_table_free(struct dp_syn_table *t)
 {
 	if (!t)
 		return;
-	if (t->ring)
-		munmap(t->ring, t->map_bytes[0]);
-	if (t->slots)
-		munmap(t->slots, t->map_bytes[1]);
+	dp_flow_unreserve(t->ring, t->map_bytes[0]);
+	dp_flow_unreserve(t->slots, t->map_bytes[1]);
 	free(t);
 }
 
