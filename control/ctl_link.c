@@ -76,6 +76,7 @@ void ctl_link_stats_add(struct mxs_dp_stats *sum, const struct mxs_dp_stats *s)
 	sum->bytes += s->bytes;
 	sum->flows_created += s->flows_created;
 	sum->flows_evicted += s->flows_evicted;
+	sum->handshakes_evicted += s->handshakes_evicted;
 	sum->smtp_connections += s->smtp_connections;
 	sum->records_dropped += s->records_dropped;
 	sum->obs_queued += s->obs_queued;

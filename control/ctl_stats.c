@@ -48,6 +48,7 @@ static void dataplane(struct daemon *d, struct ctl_jw *w)
 		have += p < np;
 		ctl_link_stats_add(&sum, s);
 		sum.flows_active += s->flows_active;
+		sum.handshakes_active += s->handshakes_active;
 	}
 	if (!have && !gone->count) {
 		ctl_jw_null(w, "dataplane");
@@ -61,6 +62,8 @@ static void dataplane(struct daemon *d, struct ctl_jw *w)
 	ctl_jw_u64(w, "flows_created", sum.flows_created);
 	ctl_jw_u64(w, "flows_active", sum.flows_active);
 	ctl_jw_u64(w, "flows_evicted", sum.flows_evicted);
+	ctl_jw_u64(w, "handshakes_active", sum.handshakes_active);
+	ctl_jw_u64(w, "handshakes_evicted", sum.handshakes_evicted);
 	ctl_jw_u64(w, "smtp_connections", sum.smtp_connections);
 	ctl_jw_u64(w, "records_dropped", sum.records_dropped);
 	ctl_jw_u64(w, "observations_queued", sum.obs_queued);

@@ -81,6 +81,8 @@ void dp_stats_to_link(const struct dp_stats_totals *t, struct mxs_dp_stats *ret,
 	ret->flows_created = t->flow.created;
 	ret->flows_active = t->flow.active;
 	ret->flows_evicted = evicted_total(t);
+	ret->handshakes_evicted = t->syn.evicted;
+	ret->handshakes_active = t->syn.active;
 	ret->smtp_connections = t->conn.smtp_connections;
 	ret->records_dropped = t->records_dropped;
 	ret->rules_scanned = t->conn.rules_scanned;

@@ -614,7 +614,7 @@ def csock_seeds(seeds):
         seeds.add("csock", "extra%d" % i, bytes([i * 40 & 0xFF]) + e)
 
 
-MAGIC, VERSION = 0x4C53584D, 1
+MAGIC, VERSION = 0x4C53584D, 2
 
 
 def link_hdr(t, count, size, magic=MAGIC, version=VERSION):

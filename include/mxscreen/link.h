@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 #define MXS_LINK_MAGIC 0x4c53584du /* "MXSL" */
-#define MXS_LINK_VERSION 1
+#define MXS_LINK_VERSION 2
 #define MXS_LINK_MAX_BATCH 256     /* records in one message */
 #define MXS_OBS_MAX_HITS 8
 #define MXS_NAME_MAX 255           /* a DNS name, no NUL */
@@ -93,6 +93,8 @@ struct mxs_dp_stats {
 	__u64 flows_created;
 	__u64 flows_active;
 	__u64 flows_evicted;       /* all classes */
+	__u64 handshakes_evicted;  /* SYN flood pressure: handshake table full */
+	__u64 handshakes_active;   /* connections between SYN and ACK now */
 	__u64 smtp_connections;    /* records emitted */
 	__u64 records_dropped;     /* output ring full */
 	__u64 obs_queued;          /* observations handed to the link */
@@ -107,7 +109,7 @@ struct mxs_dp_stats {
 	__u32 n_rule_hits;         /* records in the RULE_HITS messages that follow */
 	char reload_error[256];    /* last failed reload, "FILE:LINE: reason", NUL-terminated */
 };
-_Static_assert(sizeof(struct mxs_dp_stats) == 528, "mxs_dp_stats layout");
+_Static_assert(sizeof(struct mxs_dp_stats) == 544, "mxs_dp_stats layout");
 
 /* Hits of one rule since the dataplane started (kept across reloads). */
 struct mxs_rule_hit {

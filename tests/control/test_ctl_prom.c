@@ -367,7 +367,8 @@ static int check_exposition(const char *text, char *why, size_t whylen)
 static const char stats_json[] =
 	"{\"ok\":true,"
 	"\"dataplane\":{\"connected\":2,\"packets\":1000,\"bytes\":123456,\"flows_created\":40,"
-	"\"flows_active\":3,\"flows_evicted\":1,\"smtp_connections\":30,\"records_dropped\":0,"
+	"\"flows_active\":3,\"flows_evicted\":1,\"handshakes_active\":5,\"handshakes_evicted\":6,"
+	"\"smtp_connections\":30,\"records_dropped\":0,"
 	"\"observations_queued\":30,\"observations_sent\":29,\"observations_dropped\":1,"
 	"\"verdicts_received\":12,\"rules_scanned\":90,\"rules_loaded\":17,\"rules_reload_ok\":2,"
 	"\"rules_reload_failed\":1,\"reload_error\":\"rules.txt:3: bad\",",
@@ -440,6 +441,10 @@ static void full(void)
 		"mxscreen_dataplane_packets_total 1000",
 		"mxscreen_dataplanes_connected 2",
 		"mxscreen_dataplane_flows_active 3",
+		"# TYPE mxscreen_dataplane_handshakes_active gauge",
+		"mxscreen_dataplane_handshakes_active 5",
+		"# TYPE mxscreen_dataplane_handshakes_evicted_total counter",
+		"mxscreen_dataplane_handshakes_evicted_total 6",
 		"mxscreen_dataplane_rules_reloads_total{result=\"failed\"} 1",
 		"mxscreen_anomalies_total{anomaly=\"helo_bare_ip\"} 4",
 		"mxscreen_anomalies_total{anomaly=\"pipelining_violation\"} 0",

@@ -43,16 +43,17 @@ ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 from smtp_pcap import Pcap  # noqa: E402
 
-MAGIC, VERSION = 0x4C53584D, 1
+MAGIC, VERSION = 0x4C53584D, 2
 OBSERVATIONS, VERDICTS, DP_STATS, RULE_HITS, RULES_RELOAD = 1, 2, 3, 4, 5
 HDR = struct.Struct("<IHHII")
-STATS = struct.Struct("<QQII12Q16QQQII256s")
+STATS = struct.Struct("<QQII14Q16QQQII256s")
 HIT = struct.Struct("<QIiB7x64s")
 VERDICT = struct.Struct("<16sBBBBB3xiII4xQ")
 OBS_SIZE = 600
-assert (HDR.size, STATS.size, HIT.size, VERDICT.size) == (16, 528, 88, 48)
+assert (HDR.size, STATS.size, HIT.size, VERDICT.size) == (16, 544, 88, 48)
 STAT_FIELDS = ("ts_ns started_ns pid workers packets bytes flows_created flows_active "
-               "flows_evicted smtp_connections records_dropped obs_queued obs_sent "
+               "flows_evicted handshakes_evicted handshakes_active smtp_connections "
+               "records_dropped obs_queued obs_sent "
                "obs_dropped verdicts_received rules_scanned").split()
 ANOMALIES = ("pregreet pipelining_violation non_smtp_command bare_lf nul_byte long_line "
              "unknown_command starttls_injection bdat_invalid reasm_overlap_conflict "
@@ -193,11 +194,12 @@ class Control:
 
 def parse_stats(b):
     v = STATS.unpack(b)
-    d = dict(zip(STAT_FIELDS, v[:16]))
-    d["anomalies"] = dict(zip(ANOMALIES, v[16:16 + len(ANOMALIES)]))
-    d["anomaly_slots_unused"] = v[16 + len(ANOMALIES):32]
-    d["rules_reload_ok"], d["rules_reload_failed"], d["rules_loaded"], d["n_rule_hits"] = v[32:36]
-    d["reload_error"] = v[36].split(b"\0", 1)[0].decode()
+    n = len(STAT_FIELDS)
+    d = dict(zip(STAT_FIELDS, v[:n]))
+    d["anomalies"] = dict(zip(ANOMALIES, v[n:n + len(ANOMALIES)]))
+    d["anomaly_slots_unused"] = v[n + len(ANOMALIES):n + 16]
+    d["rules_reload_ok"], d["rules_reload_failed"], d["rules_loaded"], d["n_rule_hits"] = v[n + 16:n + 20]
+    d["reload_error"] = v[n + 20].split(b"\0", 1)[0].decode()
     return d
 
 
@@ -396,8 +398,11 @@ def final_checks(ctl, t, records, what, reload_ok, reload_failed):
           (what, fin["smtp_connections"], js["smtp_connections"], len(records)))
     check(fin["packets"] == js["packets"] and fin["flows_created"] == js["flows_created"] and
           fin["records_dropped"] == js["records_dropped"] and
-          fin["rules_scanned"] == js["rules_scanned"] and fin["workers"] == js["workers"],
-          "%sfinal packets, flows, records_dropped, rules_scanned, workers equal stats.json" % what)
+          fin["rules_scanned"] == js["rules_scanned"] and fin["workers"] == js["workers"] and
+          fin["handshakes_evicted"] == js["handshakes_evicted"] and
+          fin["handshakes_active"] == js["handshakes_active"],
+          "%sfinal packets, flows, handshakes, records_dropped, rules_scanned, workers equal "
+          "stats.json" % what)
     check(fin["anomalies"] == js["anomalies"], "%sfinal anomalies equal stats.json" % what)
     check(fin["rules_reload_ok"] == js["rules"]["reload_ok"] == reload_ok and
           fin["rules_reload_failed"] == js["rules"]["reload_failed"] == reload_failed,
