@@ -694,14 +694,17 @@ void dp_conn_set_rules(struct dp_conn_tracker *t, const struct dp_rules_db *db,
 
 void dp_conn_advance(struct dp_conn_tracker *t, uint64_t now_ns)
 {
+	uint32_t flows, syns;
+
 	if (now_ns > t->now_ns)
 		t->now_ns = now_ns;
 	if (t->now_ns < t->next_expire_ns)
 		return;
 	/* Once a second of traffic time; sooner while a call used up its
 	 * budget, so a backlog drains a bounded slice per burst. */
-	if (dp_flow_expire(t->flows, t->now_ns) >= DP_FLOW_EXPIRE_BUDGET ||
-	    dp_syn_expire(t->syn, t->now_ns, DP_FLOW_EXPIRE_BUDGET) >= DP_FLOW_EXPIRE_BUDGET)
+	flows = dp_flow_expire(t->flows, t->now_ns);
+	syns = dp_syn_expire(t->syn, t->now_ns, DP_FLOW_EXPIRE_BUDGET);
+	if (flows >= DP_FLOW_EXPIRE_BUDGET || syns >= DP_FLOW_EXPIRE_BUDGET)
 		t->next_expire_ns = t->now_ns;
 	else
 		t->next_expire_ns = t->now_ns + SEC;

@@ -828,6 +828,36 @@ static void test_handshake_wait(void)
 	}
 }
 
+/* Bare SYNs no one answers leave the handshake table by the half-open
+ * timeout (30 s by default), a bounded slice per advance; on an SMTP port
+ * each is a half-open connection closed. */
+static void test_handshake_expiry(void)
+{
+	struct dp_conn_tracker *t = tracker("handshakes expire", 1000, NULL);
+	const struct dp_syn_stats *hs;
+	struct conv cv;
+
+	if (!t)
+		return;
+	conv_init(&cv, 4, 40000, 25);
+	spoof(t, &cv, 1000, F_SYN, 10); /* 1 ms: into a 4,000-entry table */
+	hs = dp_conn_syn_stats(t);
+	dp_conn_advance(t, cv.ts + 29 * SEC);
+	CHECK_EQ_INT(hs->expired, 0);
+	CHECK_EQ_INT(hs->active, 1000);
+	dp_conn_advance(t, cv.ts + 31 * SEC);
+	CHECK(hs->expired > 0 && hs->expired < 1000); /* a slice, not all at once */
+	for (int i = 0; i < 8; i++)
+		dp_conn_advance(t, cv.ts + 31 * SEC);
+	CHECK_EQ_INT(hs->expired, 1000);
+	CHECK_EQ_INT(hs->active, 0);
+	CHECK_EQ_INT(hs->evicted, 0);
+	CHECK_EQ_INT(dp_conn_tracker_stats(t)->half_open_closed, 1000);
+	CHECK_EQ_INT(dp_conn_flow_stats(t)->created, 0);
+	check_accounting(t, 0);
+	dp_conn_tracker_free(t);
+}
+
 /* An idle session ends by timeout (custom SMTP timeout 60 s). */
 static void test_timeout(void)
 {
@@ -1184,6 +1214,7 @@ int main(void)
 	test_http();
 	test_syn_flood();
 	test_handshake_wait();
+	test_handshake_expiry();
 	test_timeout();
 	test_reuse();
 	test_burst_stale();
