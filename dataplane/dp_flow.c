@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "dp_flow.h"
 #include "dp_index.h"
@@ -109,29 +111,42 @@ void dp_flow_table_free(struct dp_flow_table *t)
 	free(t);
 }
 
+/* The flow hash's key, drawn once per process: every table and the
+ * dispatcher hash alike, and no one outside can work out tuples that
+ * share an index slot (a linear hash such as CRC-32 lets an attacker
+ * solve for thousands of spoofed tuples on one probe chain). */
+static uint64_t hash_seed[2];
+
+__attribute__((constructor)) static void hash_seed_init(void)
+{
+	if (getrandom(hash_seed, sizeof(hash_seed), GRND_NONBLOCK) != sizeof(hash_seed)) {
+		hash_seed[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uintptr_t)&hash_seed;
+		hash_seed[1] = ~hash_seed[0] * 0xc2b2ae3d27d4eb4full;
+	}
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9fb21c651e98df25ull;
+	return h ^ (h >> 29);
+}
+
 uint32_t dp_flow_hash(const struct dp_flow_key *k)
 {
-	uint64_t w[5];
-	uint64_t h = 0x9e3779b97f4a7c15ull;
+	uint64_t w[5], a, b, h;
 
 	memcpy(w, k, sizeof(w));
-#if defined(__SSE4_2__)
-	uint64_t a = 0, b = 0xdeadbeef;
-	a = __builtin_ia32_crc32di(a, w[0]);
-	b = __builtin_ia32_crc32di(b, w[1]);
-	a = __builtin_ia32_crc32di(a, w[2]);
-	b = __builtin_ia32_crc32di(b, w[3]);
-	a = __builtin_ia32_crc32di(a, w[4]);
-	h = a ^ (b << 17) ^ (b >> 15);
-	h *= 0x9e3779b97f4a7c15ull;
-#else
-	for (int i = 0; i < 5; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-#endif
-	return (uint32_t)(h >> 32);
+	/* Two chains for the CPU to run side by side, then a final mix
+	 * so that the low bits (table index) and the high bits (worker)
+	 * both depend on every key bit. */
+	a = mix(hash_seed[0], w[0]);
+	b = mix(hash_seed[1], w[1]);
+	a = mix(a, w[2]);
+	b = mix(b, w[3]);
+	a = mix(a, w[4]);
+	h = (a ^ ((b << 31) | (b >> 33))) * 0xc2b2ae3d27d4eb4full;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 /* A function of prefetches alone reads as pure to the optimiser, and calls

@@ -106,6 +106,8 @@ struct dp_flow_table;
 struct dp_flow_table *dp_flow_table_create(const struct dp_flow_params *p);
 void dp_flow_table_free(struct dp_flow_table *t);
 
+/* Keyed (per process, random): equal keys hash alike within a process,
+ * tuples cannot be chosen to collide. */
 uint32_t dp_flow_hash(const struct dp_flow_key *k);
 /* Hint: the index slot for @hash will be needed soon. */
 void dp_flow_prefetch(const struct dp_flow_table *t, uint32_t hash);

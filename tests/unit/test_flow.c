@@ -745,6 +745,39 @@ static void test_misc(void)
 	}
 	CHECK_EQ_INT(same, 0);
 
+	/* Structured keys (one server, sequential client ports, as a SYN
+	 * flood from one spoofed address makes them) spread over the low
+	 * bits, which index the tables, and the high bits, which pick the
+	 * worker (dp_worker's steer_to). */
+	check_case = "hash spread";
+	{
+		enum { N = 1u << 16, SLOTS = 1u << 12 };
+		static uint16_t slot[SLOTS];
+		uint32_t workers[4] = { 0 }, most = 0;
+
+		for (uint32_t i = 0; i < N; i++) {
+			uint32_t h;
+
+			memset(&a, 0, sizeof(a));
+			a.family = 4;
+			a.addr[0][0] = 10;
+			a.addr[0][3] = (uint8_t)(i >> 16);
+			a.addr[1][0] = 192;
+			a.port[0] = (uint16_t)i;
+			a.port[1] = 25;
+			h = dp_flow_hash(&a);
+			slot[h & (SLOTS - 1)]++;
+			workers[((uint64_t)h * 4) >> 32]++;
+		}
+		for (uint32_t i = 0; i < SLOTS; i++)
+			if (slot[i] > most)
+				most = slot[i];
+		/* 16 keys a slot on average: a fair hash stays under 45. */
+		CHECK(most < 45);
+		for (int w = 0; w < 4; w++)
+			CHECK(workers[w] > N / 4 - N / 40 && workers[w] < N / 4 + N / 40);
+	}
+
 	check_case = "create: bad params";
 	p.timeout_ns[0] = SEC;
 	p.on_end = on_end;
