@@ -312,6 +312,19 @@ static void roles(const struct dp_conn_tracker *t, const struct dp_pkt *p,
 	*ret_flags = is_smtp_port(t, k->port[!*ret_client]) ? DP_FLOW_F_ON_PORT : 0;
 }
 
+/* A SYN (or SYN+ACK) on @dir: the first of each side marks @flags and
+ * gives its ISN; a flow and a waiting handshake keep them alike. */
+static inline void note_syn(uint8_t *flags, uint32_t isn[2], int dir, int ack, uint32_t seq)
+{
+	if (dir == DP_SMTP_TO_SERVER && !ack && !(*flags & DP_FLOW_F_SYN)) {
+		*flags |= DP_FLOW_F_SYN;
+		isn[0] = seq;
+	} else if (dir == DP_SMTP_TO_CLIENT && ack && !(*flags & DP_FLOW_F_SYNACK)) {
+		*flags |= DP_FLOW_F_SYNACK;
+		isn[1] = seq;
+	}
+}
+
 static inline uint16_t sat16(uint32_t v)
 {
 	return v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
@@ -320,10 +333,9 @@ static inline uint16_t sat16(uint32_t v)
 /* A bare SYN or SYN+ACK of a connection with no flow: it waits in the
  * handshake table, as it would in a half-open flow. */
 static void handshake(struct dp_conn_tracker *t, const struct dp_pkt *p,
-		      const struct dp_flow_key *k, uint32_t hash, int src_side,
+		      const struct dp_flow_key *k, uint32_t hash, uint32_t chk, int src_side,
 		      uint32_t frame_len, uint64_t ts)
 {
-	uint32_t chk = dp_syn_check(t->syn, k);
 	struct dp_syn *e = dp_syn_find(t->syn, hash, chk);
 	int ack = p->tcp_flags & DP_TCP_ACK;
 	int dir;
@@ -336,22 +348,16 @@ static void handshake(struct dp_conn_tracker *t, const struct dp_pkt *p,
 	if (e->pkts[dir] < UINT8_MAX)
 		e->pkts[dir]++;
 	e->bytes[dir] = sat16(e->bytes[dir] + frame_len);
-	/* The first packet sets one of these: flags never reads as free. */
-	if (dir == DP_SMTP_TO_SERVER && !ack && !(e->flags & DP_FLOW_F_SYN)) {
-		e->flags |= DP_FLOW_F_SYN;
-		e->isn[0] = p->seq;
-	} else if (dir == DP_SMTP_TO_CLIENT && ack && !(e->flags & DP_FLOW_F_SYNACK)) {
-		e->flags |= DP_FLOW_F_SYNACK;
-		e->isn[1] = p->seq;
-	}
+	/* The first packet sets SYN or SYNACK: flags never reads as free. */
+	note_syn(&e->flags, e->isn, dir, ack, p->seq);
 }
 
 /* A new flow for @p: its handshake's, when one is waiting. */
 static struct dp_flow *flow_new(struct dp_conn_tracker *t, const struct dp_pkt *p,
-				const struct dp_flow_key *k, uint32_t hash, int src_side,
-				uint64_t ts)
+				const struct dp_flow_key *k, uint32_t hash, uint32_t chk,
+				int src_side, uint64_t ts)
 {
-	struct dp_syn *e = dp_syn_find(t->syn, hash, dp_syn_check(t->syn, k));
+	struct dp_syn *e = dp_syn_find(t->syn, hash, chk);
 	struct dp_flow *f = dp_flow_insert(t->flows, k, hash, ts);
 
 	if (!e) {
@@ -487,8 +493,9 @@ static void peer_acked(struct dp_conn_tracker *t, struct dp_flow *f, uint32_t ac
 	conn_mirror(f, c, dir);
 }
 
+/* @hash, @chk: the two halves of @k's dp_flow_hash64. */
 static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
-		   const struct dp_flow_key *k, uint32_t hash, int src_side,
+		   const struct dp_flow_key *k, uint32_t hash, uint32_t chk, int src_side,
 		   struct dp_flow *f, uint32_t frame_len, uint64_t ts)
 {
 	int syn = p->tcp_flags & DP_TCP_SYN, ack = p->tcp_flags & DP_TCP_ACK;
@@ -501,10 +508,10 @@ static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
 	}
 	if (!f) {
 		if (syn && !p->payload_len && !(p->tcp_flags & (DP_TCP_RST | DP_TCP_FIN))) {
-			handshake(t, p, k, hash, src_side, frame_len, ts);
+			handshake(t, p, k, hash, chk, src_side, frame_len, ts);
 			return;
 		}
-		f = flow_new(t, p, k, hash, src_side, ts);
+		f = flow_new(t, p, k, hash, chk, src_side, ts);
 	} else {
 		dp_flow_touch(t->flows, f, ts);
 	}
@@ -515,13 +522,7 @@ static void packet(struct dp_conn_tracker *t, const struct dp_pkt *p,
 		return; /* straggler after the record: counted only */
 
 	if (syn) {
-		if (dir == DP_SMTP_TO_SERVER && !ack && !(f->flags & DP_FLOW_F_SYN)) {
-			f->flags |= DP_FLOW_F_SYN;
-			f->isn[0] = p->seq;
-		} else if (dir == DP_SMTP_TO_CLIENT && ack && !(f->flags & DP_FLOW_F_SYNACK)) {
-			f->flags |= DP_FLOW_F_SYNACK;
-			f->isn[1] = p->seq;
-		}
+		note_syn(&f->flags, f->isn, dir, ack, p->seq);
 	} else if (ack && dir == DP_SMTP_TO_SERVER && (f->flags & DP_FLOW_F_SYNACK) &&
 		   !(f->flags & DP_FLOW_F_ESTABLISHED)) {
 		/* A completed handshake is no spoofed SYN: protect it from
@@ -576,8 +577,9 @@ conn_prefetch(const struct dp_conn_tracker *t, const struct dp_flow *f,
 	dir = src_side == f->client_side ? DP_SMTP_TO_SERVER : DP_SMTP_TO_CLIENT;
 	if (p->payload_len) {
 		/* The session's scalars, the direction's bookkeeping and
-		 * the head of hist; for replies the queue they answer. (Few
-		 * lines: with more, prefetches queue for miss buffers.) */
+		 * the lines of hist the segment's tail will be copied to;
+		 * for replies the queue they answer. (Few lines: with more,
+		 * prefetches queue for miss buffers.) */
 		uint32_t n = p->payload_len < DP_REASM_HIST ? p->payload_len : DP_REASM_HIST;
 		uint32_t at = (p->seq + p->payload_len - n) & (DP_REASM_HIST - 1);
 
@@ -585,7 +587,6 @@ conn_prefetch(const struct dp_conn_tracker *t, const struct dp_flow *f,
 		__builtin_prefetch(&c->r[dir]);
 		if (dir == DP_SMTP_TO_CLIENT)
 			__builtin_prefetch(&c->smtp.q);
-		/* The lines of hist an in-order segment's tail is copied to. */
 		for (uint32_t o = at & ~63u; o < (at & ~63u) + (at & 63u) + n; o += 64)
 			__builtin_prefetch(&c->r[dir].hist[o & (DP_REASM_HIST - 1)], 1);
 	}
@@ -603,6 +604,7 @@ void dp_conn_burst(struct dp_conn_tracker *t, const uint8_t *const frames[],
 	struct dp_flow_key key[DP_CONN_BURST_MAX];
 	struct dp_flow *flow[DP_CONN_BURST_MAX];
 	uint32_t hash[DP_CONN_BURST_MAX];
+	uint32_t chk[DP_CONN_BURST_MAX];   /* for the handshake table */
 	uint32_t len[DP_CONN_BURST_MAX];
 	uint64_t ts[DP_CONN_BURST_MAX];
 	uint8_t side[DP_CONN_BURST_MAX];
@@ -619,10 +621,13 @@ void dp_conn_burst(struct dp_conn_tracker *t, const uint8_t *const frames[],
 		t->st.bytes += lens[i];
 		if (__builtin_expect(r == DP_DECODE_TCP, 1)) {
 			int s;
+			uint64_t h;
 
 			make_key(&pk[m], &key[m], &s);
 			side[m] = (uint8_t)s;
-			hash[m] = dp_flow_hash(&key[m]);
+			h = dp_flow_hash64(&key[m]);
+			hash[m] = (uint32_t)h;
+			chk[m] = (uint32_t)(h >> 32);
 			len[m] = lens[i];
 			ts[m] = ts_ns[i];
 			m++;
@@ -669,7 +674,7 @@ void dp_conn_burst(struct dp_conn_tracker *t, const uint8_t *const frames[],
 			f = dp_flow_lookup(t->flows, &key[i], hash[i]);
 		if (ts[i] > t->now_ns)
 			t->now_ns = ts[i];
-		packet(t, &pk[i], &key[i], hash[i], side[i], f, len[i], ts[i]);
+		packet(t, &pk[i], &key[i], hash[i], chk[i], side[i], f, len[i], ts[i]);
 	}
 }
 

@@ -131,7 +131,7 @@ static inline uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 29);
 }
 
-uint32_t dp_flow_hash(const struct dp_flow_key *k)
+uint64_t dp_flow_hash64(const struct dp_flow_key *k)
 {
 	uint64_t w[5], a, b, h;
 
@@ -145,8 +145,12 @@ uint32_t dp_flow_hash(const struct dp_flow_key *k)
 	b = mix(b, w[3]);
 	a = mix(a, w[4]);
 	h = (a ^ ((b << 31) | (b >> 33))) * 0xc2b2ae3d27d4eb4full;
-	h ^= h >> 32;
-	return (uint32_t)h;
+	return h ^ (h >> 32);
+}
+
+uint32_t dp_flow_hash(const struct dp_flow_key *k)
+{
+	return (uint32_t)dp_flow_hash64(k);
 }
 
 /* A function of prefetches alone reads as pure to the optimiser, and calls

@@ -107,7 +107,10 @@ struct dp_flow_table *dp_flow_table_create(const struct dp_flow_params *p);
 void dp_flow_table_free(struct dp_flow_table *t);
 
 /* Keyed (per process, random): equal keys hash alike within a process,
- * tuples cannot be chosen to collide. */
+ * tuples cannot be chosen to collide. The low 32 bits of dp_flow_hash64
+ * are dp_flow_hash (table index, worker steering); the high 32 bits are
+ * a check independent of them (dp_syn matches handshakes by both). */
+uint64_t dp_flow_hash64(const struct dp_flow_key *k);
 uint32_t dp_flow_hash(const struct dp_flow_key *k);
 /* Hint: the index slot for @hash will be needed soon. */
 void dp_flow_prefetch(const struct dp_flow_table *t, uint32_t hash);

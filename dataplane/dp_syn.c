@@ -9,8 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "dp_index.h"
 #include "dp_syn.h"
@@ -22,7 +20,6 @@ struct dp_syn_table {
 	uint32_t slot_mask;
 	uint32_t head;       /* oldest position in use */
 	uint32_t used;       /* positions from head: live and holes */
-	uint64_t seed;
 	uint64_t map_bytes[2];
 	struct dp_syn_params p;
 	struct dp_syn_stats st;
@@ -52,10 +49,6 @@ struct dp_syn_table *dp_syn_table_create(const struct dp_syn_params *p)
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* The check is keyed: keys that collide with a waiting handshake
-	 * cannot be worked out ahead. */
-	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
-		t->seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uintptr_t)t;
 	return t;
 }
 
@@ -66,19 +59,6 @@ void dp_syn_table_free(struct dp_syn_table *t)
 	dp_flow_unreserve(t->ring, t->map_bytes[0]);
 	dp_flow_unreserve(t->slots, t->map_bytes[1]);
 	free(t);
-}
-
-uint32_t dp_syn_check(const struct dp_syn_table *t, const struct dp_flow_key *k)
-{
-	uint64_t w[5];
-	uint64_t h = t->seed;
-
-	memcpy(w, k, sizeof(w));
-	for (int i = 0; i < 5; i++) {
-		h = (h ^ w[i]) * 0x9fb21c651e98df25ull;
-		h ^= h >> 29;
-	}
-	return (uint32_t)(h >> 32);
 }
 
 void dp_syn_prefetch(const struct dp_syn_table *t, uint32_t hash)

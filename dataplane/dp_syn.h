@@ -12,9 +12,9 @@
  *
  * Entries sit in a ring in arrival order; when the ring is full the oldest
  * is evicted (FIFO: a handshake outlives the next @capacity SYNs, whatever
- * their hashes). A handshake is found by the flow hash of its key and a
- * second, keyed hash (seeded at create time): a false match needs both
- * 32-bit values to agree, and the key needs no room.
+ * their hashes). A handshake is found by the two halves of its key's keyed
+ * 64-bit flow hash (dp_flow_hash64): a false match needs all 64 bits to
+ * agree, and the key needs no room.
  */
 #ifndef DP_SYN_H
 #define DP_SYN_H
@@ -25,8 +25,8 @@
 
 /* One handshake: 32 bytes. flags == 0 marks a free ring position. */
 struct dp_syn {
-	uint32_t hash;        /* dp_flow_hash() of the key */
-	uint32_t check;       /* dp_syn_check() of the key */
+	uint32_t hash;        /* dp_flow_hash64() of the key: low half */
+	uint32_t check;       /* and high half */
 	uint64_t first_ns;    /* its first packet */
 	uint32_t isn[2];      /* [0] client SYN, [1] server SYN+ACK (by flags) */
 	uint16_t bytes[2];    /* frame bytes [0] to server, [1] to client; saturate */
@@ -65,8 +65,6 @@ struct dp_syn_table;
 struct dp_syn_table *dp_syn_table_create(const struct dp_syn_params *p);
 void dp_syn_table_free(struct dp_syn_table *t);
 
-/* The second hash of @k (never 0). */
-uint32_t dp_syn_check(const struct dp_syn_table *t, const struct dp_flow_key *k);
 /* Hint: a find for @hash is coming. */
 void dp_syn_prefetch(const struct dp_syn_table *t, uint32_t hash);
 
@@ -75,8 +73,8 @@ struct dp_syn *dp_syn_find(struct dp_syn_table *t, uint32_t hash, uint32_t check
 /*
  * A new handshake (hash, check, first_ns set, the rest zero; the caller
  * sets flags before its next call). When full, the oldest is evicted first
- * (on_end is called). Never fails. Entries move only by take, eviction and
- * expiry: a returned pointer is valid until the next add, take or expire.
+ * (on_end is called). Never fails. Entries never move: a returned pointer
+ * is valid until that handshake is taken, evicted, expired or drained.
  */
 struct dp_syn *dp_syn_add(struct dp_syn_table *t, uint32_t hash, uint32_t check,
 			  uint64_t now_ns);

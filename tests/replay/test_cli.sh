@@ -98,6 +98,9 @@ grep -q '"parser_slots":100,' "$T/clamp.json" || { echo "FAIL: --max-conns not h
 grep -q '"handshake_capacity":400,' "$T/clamp.json" || { echo "FAIL: handshake table not 4 x --max-flows"; fail=1; }
 expect 0 "" -- --pcap "$T/ok.pcap" --max-flows 100 --max-handshakes 7 --stats-json "$T/hs.json"
 grep -q '"handshake_capacity":7,' "$T/hs.json" || { echo "FAIL: --max-handshakes 7 not taken"; fail=1; }
+# Shared by the workers, each its share rounded up (as --max-conns).
+expect 0 "" -- --pcap "$T/ok.pcap" --workers 2 --max-flows 100 --max-handshakes 7 --stats-json "$T/hs2.json"
+grep -q '"handshake_capacity":8,' "$T/hs2.json" || { echo "FAIL: --max-handshakes 7 over 2 workers is not 2 x 4"; fail=1; }
 grep -q '"handshakes_promoted":7,' "$T/stats.json" || { echo "FAIL: the 7 sessions' handshakes did not become flows"; fail=1; }
 
 # The DPDK form: EAL options before --, ours after.
